@@ -1,0 +1,636 @@
+"""Load a knowledge-base folder: read every file, check it, and build a KnowledgeBase.
+
+Every problem in every file is collected and reported together, each as ``file:line:
+message`` with a suggestion where one exists. Loading stops only after all files are read.
+
+Folder layout (see docs/AUTHORING.md)::
+
+    kb.yaml                manifest: name, version, strength scale, settings
+    references.yaml        the bibliography every other file cites by id
+    modalities.yaml        imaging modalities, what they include, their radiation
+    patient.yaml           the patient-context fields
+    findings/*.yaml        imaging findings (questions), one topic per file
+    concepts/*.yaml        derived concepts and the rules that derive them
+    diagnoses/<id>.yaml    one diagnosis per file: prior, teaching points, evidence rules
+    pitfalls/*.yaml        warnings that fire on the case
+    recommendations/*.yaml next steps that fire on the case
+    teaching/*.yaml        teaching points not tied to one diagnosis
+    quizzes/*.yaml         multiple-choice questions with answers and explanations
+    seed_coverage.yaml     where each section of the seed exhibit lives in the KB
+    cases/, response_cases/, response/   read by their own modules, not here
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import networkx as nx
+from pydantic import BaseModel
+
+from ..errors import (
+    InputError,
+    KnowledgeBaseError,
+    Location,
+    Problem,
+    Severity,
+    allowed,
+    did_you_mean,
+)
+from ..loader import Document, PathKey, iter_yaml_files, read_document
+from ..validation import validate_model
+from . import schema
+from .conditions import ConditionParser
+from .model import Kind, KnowledgeBase, Rule, RuleExample, Vocabulary
+
+SINGLE_FILES: dict[str, type[BaseModel]] = {
+    "kb.yaml": schema.Manifest,
+    "references.yaml": schema.ReferencesFile,
+    "modalities.yaml": schema.ModalitiesFile,
+    "patient.yaml": schema.PatientFile,
+    "seed_coverage.yaml": schema.CoverageFile,
+}
+FOLDERS: dict[str, type[BaseModel]] = {
+    "findings": schema.FindingsFile,
+    "concepts": schema.ConceptsFile,
+    "diagnoses": schema.DiagnosisFile,
+    "pitfalls": schema.PitfallsFile,
+    "recommendations": schema.RecommendationsFile,
+    "teaching": schema.TeachingFile,
+    "quizzes": schema.QuizzesFile,
+}
+OTHER_FOLDERS = ("cases", "response_cases", "response")
+VOCABULARY_FILES = {"kb.yaml", "references.yaml", "modalities.yaml", "patient.yaml", "findings",
+                    "concepts"}
+REQUIRED = ("kb.yaml", "references.yaml", "modalities.yaml", "patient.yaml")
+
+
+def default_kb_path() -> Path:
+    """``$OSSDX_KB``, else the ``knowledge_base`` folder of this checkout."""
+    env = os.environ.get("OSSDX_KB")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "knowledge_base"
+
+
+@dataclass
+class _Parsed:
+    doc: Document
+    model: Any
+
+
+@dataclass
+class _Builder:
+    root: Path
+    problems: list[Problem] = field(default_factory=list)
+    digest: Any = field(default_factory=hashlib.sha256)
+    docs: dict[str, list[_Parsed]] = field(default_factory=dict)
+    failed: set[str] = field(default_factory=set)
+
+    # ---------------------------------------------------------------- reporting
+    def error(self, doc: Document, path: PathKey, message: str, code: str) -> None:
+        self.problems.append(doc.problem(path, message, code))
+
+    def warn(self, doc: Document, path: PathKey, message: str, code: str) -> None:
+        self.problems.append(Problem(doc.at(path), message, Severity.WARNING, code))
+
+    def name(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root.parent))
+        except ValueError:
+            return str(path)
+
+    # ---------------------------------------------------------------- reading
+    def read(self) -> None:
+        if not self.root.is_dir():
+            self.problems.append(Problem(Location(str(self.root), 1),
+                                         "knowledge base folder not found", code="missing"))
+            return
+        for path in iter_yaml_files(self.root):
+            rel = path.relative_to(self.root)
+            top = rel.parts[0]
+            if top in OTHER_FOLDERS:
+                continue
+            if len(rel.parts) == 1:
+                model = SINGLE_FILES.get(top)
+                key = top
+            else:
+                model = FOLDERS.get(top)
+                key = top
+            if model is None:
+                self.problems.append(Problem(
+                    Location(self.name(path), 1),
+                    f"not a known kind of knowledge-base file; files go in "
+                    f"{', '.join([*SINGLE_FILES, *(f + '/' for f in FOLDERS)])}",
+                    Severity.WARNING, "unknown-file"))
+                continue
+            self._read_one(path, key, model)
+        for required in REQUIRED:
+            if required not in self.docs:
+                self.problems.append(Problem(Location(self.name(self.root / required), 1),
+                                             "required file is missing", code="missing"))
+
+    def _read_one(self, path: Path, key: str, model: type[BaseModel]) -> None:
+        try:
+            doc = read_document(path, name=self.name(path))
+        except InputError as exc:
+            self.problems.extend(exc.problems)
+            self.failed.add(key)
+            return
+        self.digest.update(str(path.relative_to(self.root)).encode())
+        self.digest.update(repr(doc.data).encode())
+        parsed, problems = validate_model(doc, model)
+        self.problems.extend(problems)
+        if parsed is None:
+            self.failed.add(key)
+        else:
+            self.docs.setdefault(key, []).append(_Parsed(doc, parsed))
+
+    def single(self, key: str) -> _Parsed | None:
+        found = self.docs.get(key)
+        return found[0] if found else None
+
+    # ---------------------------------------------------------------- building
+    def build(self) -> KnowledgeBase | None:
+        self.read()
+        if self.single("kb.yaml") is None or self.failed & VOCABULARY_FILES:
+            # Without the vocabulary every later check would cascade into false alarms.
+            return None
+        return _Assembler(self).assemble()
+
+
+class _Assembler:
+    """Second pass: the meaning of the parsed files, once the whole vocabulary is known."""
+
+    def __init__(self, builder: _Builder):
+        self.b = builder
+        self.manifest: schema.Manifest = builder.single("kb.yaml").model  # type: ignore[union-attr]
+        self.references: dict[str, schema.Reference] = {}
+        self.ref_locations: dict[str, Location] = {}
+        self.item_ids: dict[str, Location] = {}
+        self.rule_ids: dict[str, Location] = {}
+        self.rules: list[Rule] = []
+        self.teaching: dict[str, schema.TeachingPoint] = {}
+
+    # ---------------------------------------------------------------- helpers
+    def unique(self, table: dict[str, Location], item_id: str, doc: Document, path: PathKey,
+               what: str) -> bool:
+        if item_id in table:
+            self.b.error(doc, path, f"duplicate {what} id '{item_id}' (first defined at "
+                         f"{table[item_id]})", "duplicate-id")
+            return False
+        table[item_id] = doc.at(path)
+        return True
+
+    def check_refs(self, refs: Iterable[str], doc: Document, path: PathKey, *,
+                   required: bool = True, what: str = "rule") -> tuple[str, ...]:
+        refs = tuple(refs)
+        if not refs and required:
+            self.b.error(doc, path, f"{what} has no references; cite at least one id from "
+                         "references.yaml", "missing-reference")
+        for i, ref in enumerate(refs):
+            if ref not in self.references:
+                self.b.error(doc, (*path, "references", i) if path else path,
+                             f"unknown reference '{ref}'{did_you_mean(ref, self.references)}",
+                             "unknown-reference")
+        return refs
+
+    def docs(self, key: str) -> list[_Parsed]:
+        return self.b.docs.get(key, [])
+
+    # ---------------------------------------------------------------- assemble
+    def assemble(self) -> KnowledgeBase | None:
+        self._references()
+        vocab, topics, finding_topics = self._vocabulary()
+        concepts = self._concept_table()
+        diagnoses = self._diagnosis_table()
+        parser_for = lambda doc, allow=True: ConditionParser(  # noqa: E731
+            doc, vocab, concepts, allow_concepts=allow)
+        self._variables_meaning(vocab)
+        self._concept_rules(concepts, parser_for, vocab)
+        priors = self._diagnoses(diagnoses, parser_for, vocab)
+        pitfalls = self._conditional_items("pitfalls", Kind.PITFALL, parser_for, vocab)
+        recommendations = self._conditional_items("recommendations", Kind.RECOMMENDATION,
+                                                  parser_for, vocab)
+        for rec in recommendations.values():
+            if rec.modality and rec.modality not in vocab.modalities:
+                parsed = self._find_doc("recommendations", rec.id)
+                if parsed:
+                    self.b.error(parsed[0], parsed[1], f"unknown modality '{rec.modality}'",
+                                 "unknown-modality")
+        self._teaching_files()
+        quizzes = self._quizzes()
+        coverage = self._coverage()
+        self._stratify(concepts)
+        if self.manifest.other_diagnosis not in diagnoses:
+            doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
+            self.b.error(doc, ("other_diagnosis",), f"the catch-all diagnosis "
+                         f"'{self.manifest.other_diagnosis}' has no file in diagnoses/",
+                         "missing-diagnosis")
+        if any(p.severity is Severity.ERROR for p in self.b.problems):
+            return None
+        scale = self.manifest.strength_scale
+        rules = sorted(self.rules, key=lambda r: (r.stratum, list(Kind).index(r.kind), r.id))
+        return KnowledgeBase(
+            root=self.b.root,
+            manifest=self.manifest,
+            fingerprint=self.b.digest.hexdigest(),
+            references=MappingProxyType(self.references),
+            vocabulary=vocab,
+            finding_topics=MappingProxyType(finding_topics),
+            topics=MappingProxyType(topics),
+            concepts=MappingProxyType({c.id: c for c, _ in concepts.values()}),
+            diagnoses=MappingProxyType(diagnoses),
+            pitfalls=MappingProxyType(pitfalls),
+            recommendations=MappingProxyType(recommendations),
+            teaching_points=MappingProxyType(self.teaching),
+            quizzes=MappingProxyType(quizzes),
+            seed_coverage=coverage,
+            rules=tuple(rules),
+            base_priors=MappingProxyType(priors),
+            strength_lr=MappingProxyType({"strong": scale.strong, "moderate": scale.moderate,
+                                          "weak": scale.weak}),
+        )
+
+    def _find_doc(self, key: str, item_id: str) -> tuple[Document, PathKey] | None:
+        for parsed in self.docs(key):
+            for i, item in enumerate(getattr(parsed.model, key)):
+                if item.id == item_id:
+                    return parsed.doc, (key, i)
+        return None
+
+    # ---------------------------------------------------------------- references
+    def _references(self) -> None:
+        for parsed in self.docs("references.yaml"):
+            for i, ref in enumerate(parsed.model.references):
+                if self.unique(self.ref_locations, ref.id, parsed.doc, ("references", i, "id"),
+                               "reference"):
+                    self.references[ref.id] = ref
+        manifest_doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
+        self.check_refs(self.manifest.strength_scale.references, manifest_doc,
+                        ("strength_scale",), what="the strength scale")
+
+    # ---------------------------------------------------------------- vocabulary
+    def _vocabulary(self) -> tuple[Vocabulary, dict[str, str], dict[str, str]]:
+        modalities: dict[str, schema.Modality] = {}
+        for parsed in self.docs("modalities.yaml"):
+            for i, mod in enumerate(parsed.model.modalities):
+                if self.unique(self.item_ids, mod.id, parsed.doc, ("modalities", i, "id"),
+                               "modality"):
+                    modalities[mod.id] = mod
+        for parsed in self.docs("modalities.yaml"):
+            for i, mod in enumerate(parsed.model.modalities):
+                for j, inc in enumerate(mod.includes):
+                    if inc not in modalities:
+                        self.b.error(parsed.doc, ("modalities", i, "includes", j),
+                                     f"unknown modality '{inc}'"
+                                     f"{did_you_mean(inc, modalities)}", "unknown-modality")
+        patient: dict[str, schema.Variable] = {}
+        for parsed in self.docs("patient.yaml"):
+            for i, var in enumerate(parsed.model.fields):
+                self._flatten_patient(var, "", patient, parsed.doc, ("fields", i))
+        findings: dict[str, schema.Variable] = {}
+        topics: dict[str, str] = {}
+        finding_topics: dict[str, str] = {}
+        for parsed in self.docs("findings"):
+            model: schema.FindingsFile = parsed.model
+            topics[model.topic] = model.title
+            for i, var in enumerate(model.findings):
+                if self.unique(self.item_ids, var.id, parsed.doc, ("findings", i, "id"),
+                               "finding"):
+                    findings[var.id] = var
+                    finding_topics[var.id] = model.topic
+        return Vocabulary(findings, patient, modalities), topics, finding_topics
+
+    def _flatten_patient(self, var: schema.Variable, prefix: str,
+                         out: dict[str, schema.Variable], doc: Document, path: PathKey) -> None:
+        key = prefix + var.id
+        if key in out:
+            self.b.error(doc, (*path, "id"), f"duplicate patient field '{key}'", "duplicate-id")
+            return
+        out[key] = var
+        if var.type == "group":
+            if not var.fields:
+                self.b.error(doc, path, f"group '{var.id}' needs 'fields'", "missing-key")
+            for j, sub in enumerate(var.fields):
+                self._flatten_patient(sub, key + ".", out, doc, (*path, "fields", j))
+
+    def _variables_meaning(self, vocab: Vocabulary) -> None:
+        groups = [(p, ("findings",), p.model.findings) for p in self.docs("findings")]
+        groups += [(p, ("fields",), p.model.fields) for p in self.docs("patient.yaml")]
+        for parsed, base, variables in groups:
+            for i, var in enumerate(variables):
+                self._variable_meaning(var, parsed.doc, (*base, i), vocab)
+
+    def _variable_meaning(self, var: schema.Variable, doc: Document, path: PathKey,
+                          vocab: Vocabulary) -> None:
+        if var.type in ("choice", "multi"):
+            if len(var.values) < 2:
+                self.b.error(doc, (*path, "values"), f"'{var.id}' is a {var.type} and needs "
+                             "at least two values", "missing-values")
+            for alias, target in var.aliases.items():
+                if target not in var.values:
+                    self.b.error(doc, (*path, "aliases", alias), f"alias '{alias}' points to "
+                                 f"'{target}', which is not a value of '{var.id}'"
+                                 f"{did_you_mean(target, var.values)}", "unknown-value")
+                if alias in var.values:
+                    self.b.error(doc, (*path, "aliases", alias), f"alias '{alias}' is "
+                                 "already a value", "duplicate-id")
+        elif var.type in ("number", "integer"):
+            if var.range is None or var.range[0] >= var.range[1]:
+                self.b.error(doc, (*path, "range"), f"'{var.id}' is a number and needs "
+                             "'range: [low, high]' with low < high", "missing-range")
+            if var.values:
+                self.b.error(doc, (*path, "values"), f"'{var.id}' is a number; remove "
+                             "'values' (use 'bins' to group answers)", "bad-spec")
+            if var.range and any(not var.range[0] < b < var.range[1] for b in var.bins):
+                self.b.error(doc, (*path, "bins"), "every bin edge must lie inside 'range'",
+                             "out-of-range")
+        for j, mod in enumerate(var.needs):
+            if mod not in vocab.modalities:
+                self.b.error(doc, (*path, "needs", j), f"unknown modality '{mod}'"
+                             f"{did_you_mean(mod, vocab.modalities)}; "
+                             f"{allowed(vocab.modalities)}", "unknown-modality")
+        for req_var, req in var.requires.items():
+            target = vocab.findings.get(req_var)
+            if target is None:
+                self.b.error(doc, (*path, "requires", req_var), f"unknown finding "
+                             f"'{req_var}'{did_you_mean(req_var, vocab.findings)}",
+                             "unknown-finding")
+                continue
+            for value in req if isinstance(req, list) else [req]:
+                if value not in target.values:
+                    self.b.error(doc, (*path, "requires", req_var), f"'{value}' is not a value "
+                                 f"of '{req_var}'{did_you_mean(value, target.values)}",
+                                 "unknown-value")
+        self.check_refs(var.references, doc, path, required=False)
+
+    # ---------------------------------------------------------------- tables
+    def _concept_table(self) -> dict[str, tuple[schema.Concept, tuple[Document, PathKey]]]:
+        table = {}
+        for parsed in self.docs("concepts"):
+            for i, concept in enumerate(parsed.model.concepts):
+                if self.unique(self.item_ids, concept.id, parsed.doc, ("concepts", i, "id"),
+                               "concept"):
+                    table[concept.id] = (concept, (parsed.doc, ("concepts", i)))
+        return table
+
+    def _diagnosis_table(self) -> dict[str, schema.DiagnosisFile]:
+        table = {}
+        for parsed in self.docs("diagnoses"):
+            dx: schema.DiagnosisFile = parsed.model
+            stem = Path(parsed.doc.name).stem
+            if stem != dx.id:
+                self.b.error(parsed.doc, ("id",), f"diagnosis id '{dx.id}' must match its file "
+                             f"name '{stem}.yaml' (one diagnosis per file)", "file-name")
+            if self.unique(self.item_ids, dx.id, parsed.doc, ("id",), "diagnosis"):
+                table[dx.id] = dx
+        for parsed in self.docs("diagnoses"):
+            for i, mimic in enumerate(parsed.model.mimics):
+                if mimic not in table:
+                    self.b.error(parsed.doc, ("mimics", i), f"unknown diagnosis '{mimic}'"
+                                 f"{did_you_mean(mimic, table)}", "unknown-diagnosis")
+        return table
+
+    # ---------------------------------------------------------------- rules
+    def _rule_id(self, rule_id: str, owner: str, doc: Document, path: PathKey) -> bool:
+        if not rule_id.startswith(owner + "."):
+            self.b.error(doc, (*path, "id"), f"rule id '{rule_id}' must start with "
+                         f"'{owner}.'", "bad-id")
+            return False
+        return self.unique(self.rule_ids, rule_id, doc, (*path, "id"), "rule")
+
+    def _examples(self, examples: list[schema.Example], doc: Document, path: PathKey,
+                  vocab: Vocabulary) -> tuple[RuleExample, ...]:
+        from ..cases import VocabularyChecker, case_facts, Case  # noqa: PLC0415 (cycle)
+
+        result = []
+        for i, ex in enumerate(examples):
+            sub = (*path, "examples", i)
+            checker = VocabularyChecker(vocab, doc)
+            findings = checker.findings(ex.findings, (*sub, "findings"))
+            patient = checker.patient(ex.patient, (*sub, "patient")) if ex.patient else {}
+            given = (checker.modalities(ex.modalities, (*sub, "modalities"))
+                     if ex.modalities is not None else None)
+            modalities = checker.consistency(findings, given, sub)
+            self.b.problems.extend(checker.problems)
+            case = Case(findings=findings, patient=patient, modalities=modalities)
+            result.append(RuleExample(MappingProxyType(case_facts(case, vocab)),
+                                      ex.fires == "yes", ex.note, doc.at(sub)))
+        return tuple(result)
+
+    def _add_rule(self, parser: ConditionParser, spec: Any, path: PathKey, *, kind: Kind,
+                  target: str, vocab: Vocabulary, lr: float = 1.0, effect: str | None = None,
+                  strength: str | None = None, group: str | None = None,
+                  teaching_point: str | None = None, rule_id: str | None = None) -> None:
+        when = parser.parse(spec.when, (*path, "when"))
+        self.b.problems.extend(parser.problems)
+        parser.problems.clear()
+        what = {Kind.PITFALL: "pitfall", Kind.RECOMMENDATION: "recommendation"}.get(kind, "rule")
+        refs = self.check_refs(spec.references, parser.doc, path, what=what)
+        examples = self._examples(getattr(spec, "examples", []), parser.doc, path, vocab)
+        self.rules.append(Rule(
+            id=rule_id or spec.id, kind=kind, target=target, description=getattr(
+                spec, "description", None) or getattr(spec, "title", ""),
+            when=when, lr=lr, effect=effect, strength=strength, group=group, references=refs,
+            teaching_point=teaching_point, examples=examples,
+            location=parser.doc.at(path)))
+
+    def _concept_rules(self, concepts: dict[str, Any], parser_for: Any,
+                       vocab: Vocabulary) -> None:
+        for concept_id, (concept, (doc, path)) in concepts.items():
+            self.check_refs(concept.references, doc, path, required=False)
+            parser = parser_for(doc)
+            for j, spec in enumerate(concept.rules):
+                sub = (*path, "rules", j)
+                if self._rule_id(spec.id, concept_id, doc, sub):
+                    self._add_rule(parser, spec, sub, kind=Kind.CONCEPT, target=concept_id,
+                                   vocab=vocab)
+
+    def _lr(self, spec: schema.RuleSpec, doc: Document, path: PathKey) -> tuple[float, str]:
+        scale = self.manifest.strength_scale
+        given = [k for k in ("strength", "lr", "accuracy") if getattr(spec, k) is not None]
+        if len(given) != 1:
+            self.b.error(doc, path, "give exactly one of 'strength' (strong, moderate, weak), "
+                         f"'lr' or 'accuracy'; found {', '.join(given) or 'none'}",
+                         "strength")
+            return 1.0, "?"
+        if spec.strength is not None:
+            ratio = getattr(scale, spec.strength)
+            lr = ratio if spec.effect == "for" else 1.0 / ratio
+            label = f"{spec.strength} (LR {lr:.3g})"
+        elif spec.lr is not None:
+            lr = spec.lr
+            label = f"LR {lr:.3g}"
+        else:
+            acc = spec.accuracy
+            assert acc is not None
+            sens, spec_ = acc.sensitivity, acc.specificity
+            lr = sens / (1 - spec_) if acc.use == "positive" else (1 - sens) / spec_
+            if spec.effect == "against" and lr > 1:
+                lr = 1.0 / lr
+            label = (f"LR {lr:.3g} (sensitivity {sens:g}, specificity {spec_:g}; "
+                     f"{acc.reference})")
+            self.check_refs([acc.reference], doc, (*path, "accuracy"), what="accuracy")
+        if (spec.effect == "for") != (lr > 1):
+            self.b.error(doc, path, f"effect is '{spec.effect}' but the likelihood ratio is "
+                         f"{lr:.3g}; a rule for a diagnosis needs LR > 1, against needs LR < 1",
+                         "lr-direction")
+        low, high = self.manifest.settings.lr_limits
+        if not low <= lr <= high:
+            self.b.error(doc, path, f"likelihood ratio {lr:.3g} is outside the sane range "
+                         f"{low:g} to {high:g} (settings.lr_limits)", "lr-range")
+        return lr, label
+
+    def _diagnoses(self, diagnoses: dict[str, schema.DiagnosisFile], parser_for: Any,
+                   vocab: Vocabulary) -> dict[str, float]:
+        priors = {}
+        low, high = self.manifest.settings.lr_limits
+        for parsed in self.docs("diagnoses"):
+            dx: schema.DiagnosisFile = parsed.model
+            doc = parsed.doc
+            if dx.id not in diagnoses or diagnoses[dx.id] is not dx:
+                continue
+            priors[dx.id] = dx.prior.base
+            self.check_refs(dx.prior.references, doc, ("prior",), what="the prior")
+            parser = parser_for(doc)
+            for i, factor in enumerate(dx.prior_factors):
+                path = ("prior_factors", i)
+                if not low <= factor.factor <= high:
+                    self.b.error(doc, (*path, "factor"), f"prior factor {factor.factor:g} is "
+                                 f"outside the sane range {low:g} to {high:g}", "lr-range")
+                if self._rule_id(factor.id, dx.id, doc, path):
+                    self._add_rule(parser, factor, path, kind=Kind.PRIOR, target=dx.id,
+                                   vocab=vocab, lr=factor.factor, effect="for"
+                                   if factor.factor > 1 else "against",
+                                   strength=f"prior x{factor.factor:g}")
+            for i, tp in enumerate(dx.teaching_points):
+                self._teaching_point(tp, doc, ("teaching_points", i))
+            for i, spec in enumerate(dx.rules):
+                path = ("rules", i)
+                lr, label = self._lr(spec, doc, path)
+                if self._rule_id(spec.id, dx.id, doc, path):
+                    self._add_rule(parser, spec, path, kind=Kind.EVIDENCE, target=dx.id,
+                                   vocab=vocab, lr=lr, effect=spec.effect, strength=label,
+                                   group=spec.group, teaching_point=spec.teaching_point)
+        return priors
+
+    def _conditional_items(self, key: str, kind: Kind, parser_for: Any,
+                           vocab: Vocabulary) -> dict[str, Any]:
+        items = {}
+        for parsed in self.docs(key):
+            parser = parser_for(parsed.doc)
+            for i, item in enumerate(getattr(parsed.model, key)):
+                path = (key, i)
+                if not self.unique(self.item_ids, item.id, parsed.doc, (*path, "id"),
+                                   kind.value):
+                    continue
+                items[item.id] = item
+                rule_id = f"{kind.value}.{item.id}"
+                self.rule_ids[rule_id] = parsed.doc.at(path)
+                self._add_rule(parser, item, path, kind=kind, target=item.id, vocab=vocab,
+                               rule_id=rule_id)
+        return items
+
+    # ---------------------------------------------------------------- teaching & quizzes
+    def _teaching_point(self, tp: schema.TeachingPoint, doc: Document, path: PathKey) -> None:
+        teaching_ids = {k: Location("?") for k in self.teaching}
+        if self.unique(teaching_ids, tp.id, doc, (*path, "id"), "teaching point"):
+            self.teaching[tp.id] = tp
+        if not tp.references:
+            self.b.warn(doc, path, "teaching point has no references", "missing-reference")
+        self.check_refs(tp.references, doc, path, required=False)
+
+    def _teaching_files(self) -> None:
+        for parsed in self.docs("teaching"):
+            for i, tp in enumerate(parsed.model.teaching_points):
+                self._teaching_point(tp, parsed.doc, ("teaching_points", i))
+
+    def _quizzes(self) -> dict[str, schema.Quiz]:
+        quizzes: dict[str, schema.Quiz] = {}
+        locations: dict[str, Location] = {}
+        for parsed in self.docs("quizzes"):
+            for i, quiz in enumerate(parsed.model.quizzes):
+                path = ("quizzes", i)
+                if not self.unique(locations, quiz.id, parsed.doc, (*path, "id"), "quiz"):
+                    continue
+                if quiz.answer not in quiz.options:
+                    self.b.error(parsed.doc, (*path, "answer"), f"answer '{quiz.answer}' is "
+                                 f"not one of the options{did_you_mean(quiz.answer, quiz.options)}"
+                                 f"; {allowed(quiz.options)}", "bad-value")
+                self.check_refs(quiz.references, parsed.doc, path, what="quiz")
+                quizzes[quiz.id] = quiz
+        return quizzes
+
+    def _coverage(self) -> tuple[schema.SeedSection, ...]:
+        parsed = self.b.single("seed_coverage.yaml")
+        if parsed is None:
+            return ()
+        known = {*self.teaching, *self.item_ids, *self.rule_ids}
+        quiz_ids = {q.id for p in self.docs("quizzes") for q in p.model.quizzes}
+        known |= quiz_ids
+        for i, section in enumerate(parsed.model.sections):
+            for j, item in enumerate(section.covered_by):
+                if item not in known:
+                    self.b.error(parsed.doc, ("sections", i, "covered_by", j),
+                                 f"unknown knowledge-base id '{item}'"
+                                 f"{did_you_mean(item, known)}", "unknown-id")
+        return tuple(parsed.model.sections)
+
+    # ---------------------------------------------------------------- stratification
+    def _stratify(self, concepts: dict[str, Any]) -> None:
+        """Order concepts so a concept is derived before any rule reads it; refuse cycles."""
+        graph = nx.DiGraph()
+        graph.add_nodes_from(concepts)
+        by_target: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            if rule.kind is Kind.CONCEPT:
+                by_target.setdefault(rule.target, []).append(rule)
+                for used in rule.concepts:
+                    graph.add_edge(used, rule.target)
+        cycles = list(nx.simple_cycles(graph))
+        for cycle in cycles:
+            rule = by_target[cycle[0]][0]
+            self.b.problems.append(Problem(
+                rule.location, "derived concepts form a cycle: "
+                + " -> ".join([*cycle, cycle[0]]) + "; a concept cannot depend on itself",
+                code="concept-cycle"))
+        if cycles:
+            return
+        level: dict[str, int] = {}
+        for node in nx.topological_sort(graph):
+            preds = list(graph.predecessors(node))
+            level[node] = 1 + max((level[p] for p in preds), default=0)
+        top = max(level.values(), default=0) + 1
+        self.rules = [
+            _with_stratum(r, level[r.target] if r.kind is Kind.CONCEPT else top)
+            for r in self.rules
+        ]
+
+
+def _with_stratum(rule: Rule, stratum: int) -> Rule:
+    from dataclasses import replace  # noqa: PLC0415
+
+    return replace(rule, stratum=stratum)
+
+
+def check_knowledge_base(root: str | os.PathLike[str] | None = None,
+                         ) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """Load and check a KB; return it (None if it has errors) and every problem found."""
+    builder = _Builder(Path(root) if root is not None else default_kb_path())
+    kb = builder.build()
+    return kb, sorted(set(builder.problems))
+
+
+def load_knowledge_base(root: str | os.PathLike[str] | None = None) -> KnowledgeBase:
+    """Load a KB or raise :class:`KnowledgeBaseError` listing every error."""
+    kb, problems = check_knowledge_base(root)
+    if kb is None:
+        errors = [p for p in problems if p.severity is Severity.ERROR]
+        raise KnowledgeBaseError(errors or problems)
+    return kb

@@ -1,0 +1,287 @@
+"""The shape of each kind of knowledge-base file, as pydantic models.
+
+These models check structure only (keys, types, id patterns). Meaning (does this finding
+exist? is this value one of its values?) is checked afterwards, over the objects, in
+:mod:`engine.kb.build`, where the whole vocabulary is known. Conditions (``when:``) stay
+plain mappings here and are parsed by :mod:`engine.kb.conditions`.
+
+Every model forbids unknown keys, so a misspelt key is reported with its line.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+DottedId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$",
+                                            max_length=128)]
+ModalityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=32)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+Probability = Annotated[float, Field(gt=0.0, lt=1.0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+Condition = dict[str, Any]
+YesNo = Literal["yes", "no"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- manifest
+class StrengthScale(Model):
+    """Qualitative strength -> likelihood ratio (the 'against' ratios are the inverses)."""
+
+    strong: Annotated[float, Field(gt=1.0, allow_inf_nan=False)]
+    moderate: Annotated[float, Field(gt=1.0, allow_inf_nan=False)]
+    weak: Annotated[float, Field(gt=1.0, allow_inf_nan=False)]
+    references: list[Id] = Field(min_length=1)
+    note: Text | None = None
+
+
+class Settings(Model):
+    confidence_threshold: Probability = 0.9
+    near_tie: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    lr_limits: tuple[Positive, Positive] = (0.02, 50.0)
+    show_at_least: Annotated[int, Field(ge=1, le=20)] = 3
+    show_above: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.01
+
+
+class Manifest(Model):
+    name: Text
+    version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+    description: Text
+    disclaimer: Text
+    other_diagnosis: Id = "other"
+    strength_scale: StrengthScale
+    settings: Settings = Settings()
+    answer_model: Text
+
+
+# --------------------------------------------------------------------------- references
+class Reference(Model):
+    id: Id
+    citation: Text
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = None
+    doi: Annotated[str, StringConstraints(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
+    pmid: Annotated[str, StringConstraints(pattern=r"^\d{1,9}$")] | None = None
+    kind: Literal["exhibit", "article", "review", "book", "guideline", "website",
+                  "meta_analysis", "consensus"] = "article"
+    note: Text | None = None
+
+
+class ReferencesFile(Model):
+    references: list[Reference]
+
+
+# --------------------------------------------------------------------------- modalities
+class Modality(Model):
+    id: ModalityId
+    name: Text
+    radiation: Literal["none", "low", "moderate", "high"]
+    effective_dose_msv: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | None = None
+    includes: list[ModalityId] = []
+    bone_imaging: YesNo = "yes"
+    description: Text
+    references: list[Id] = []
+
+
+class ModalitiesFile(Model):
+    modalities: list[Modality]
+
+
+# --------------------------------------------------------------------------- variables
+class Codes(Model):
+    snomed_ct: Annotated[str, StringConstraints(pattern=r"^\d{6,18}$")] | None = None
+    radlex: Annotated[str, StringConstraints(pattern=r"^RID\d{1,7}$")] | None = None
+
+
+class ValueSpec(Model):
+    label: Text
+    help: Text | None = None
+    codes: Codes | None = None
+
+
+class Variable(Model):
+    """A finding (imaging sign) or a patient field: what can be asked, and its values."""
+
+    id: Id
+    name: Text
+    question: Text
+    help: Text
+    type: Literal["choice", "number", "integer", "multi", "group"] = "choice"
+    values: dict[str, ValueSpec] = {}
+    aliases: dict[str, str] = {}
+    range: tuple[float, float] | None = None
+    unit: str | None = None
+    bins: list[float] = []
+    needs: list[ModalityId] = []
+    requires: dict[str, str | list[str]] = {}
+    ask_when: Condition = {}
+    fields: list[Variable] = []
+    codes: Codes | None = None
+    references: list[Id] = []
+
+
+class FindingsFile(Model):
+    topic: Id
+    title: Text
+    findings: list[Variable]
+
+
+class PatientFile(Model):
+    fields: list[Variable]
+
+
+# --------------------------------------------------------------------------- rules
+class Accuracy(Model):
+    """Published accuracy of a sign, from which the rule's likelihood ratio is computed."""
+
+    sensitivity: Probability
+    specificity: Probability
+    reference: Id
+    use: Literal["positive", "negative"] = "positive"
+    population: Text | None = None
+
+
+class Example(Model):
+    """A tiny case with the expected behaviour of one rule: an executable test as data."""
+
+    findings: dict[str, Any] = {}
+    patient: dict[str, Any] = {}
+    modalities: list[ModalityId] | None = None
+    fires: YesNo
+    note: Text | None = None
+
+
+class RuleSpec(Model):
+    """Evidence for or against the diagnosis of the file it is in."""
+
+    id: DottedId
+    description: Text
+    when: Condition
+    effect: Literal["for", "against"]
+    strength: Literal["strong", "moderate", "weak"] | None = None
+    lr: Positive | None = None
+    accuracy: Accuracy | None = None
+    group: Id | None = None
+    references: list[Id] = Field(default=[])
+    teaching_point: Text | None = None
+    examples: list[Example] = []
+
+
+class ConceptRuleSpec(Model):
+    id: DottedId
+    description: Text
+    when: Condition
+    references: list[Id] = []
+    examples: list[Example] = []
+
+
+class PriorFactor(Model):
+    id: DottedId
+    description: Text
+    when: Condition
+    factor: Positive
+    references: list[Id] = []
+
+
+class Prior(Model):
+    base: Probability
+    references: list[Id] = []
+    note: Text | None = None
+
+
+class TeachingPoint(Model):
+    id: DottedId | Id
+    text: Text
+    topic: Id | None = None
+    references: list[Id] = []
+
+
+class DiagnosisFile(Model):
+    id: Id
+    name: Text
+    group: Id
+    description: Text
+    codes: Codes | None = None
+    mimics: list[Id] = []
+    prior: Prior
+    prior_factors: list[PriorFactor] = []
+    teaching_points: list[TeachingPoint] = []
+    rules: list[RuleSpec] = []
+
+
+class Concept(Model):
+    id: Id
+    name: Text
+    description: Text
+    references: list[Id] = []
+    rules: list[ConceptRuleSpec] = Field(min_length=1)
+
+
+class ConceptsFile(Model):
+    concepts: list[Concept]
+
+
+class Pitfall(Model):
+    id: Id
+    title: Text
+    text: Text
+    severity: Literal["caution", "warning"] = "warning"
+    when: Condition
+    references: list[Id] = []
+    examples: list[Example] = []
+
+
+class PitfallsFile(Model):
+    pitfalls: list[Pitfall]
+
+
+class Recommendation(Model):
+    id: Id
+    title: Text
+    text: Text
+    category: Literal["next_imaging", "biopsy", "management", "treatment", "clinical"]
+    modality: ModalityId | None = None
+    when: Condition
+    references: list[Id] = []
+    examples: list[Example] = []
+
+
+class RecommendationsFile(Model):
+    recommendations: list[Recommendation]
+
+
+class TeachingFile(Model):
+    topic: Id
+    title: Text
+    teaching_points: list[TeachingPoint]
+
+
+class Quiz(Model):
+    id: DottedId | Id
+    question: Text
+    options: dict[str, Text] = Field(min_length=2)
+    answer: str
+    explanation: Text
+    topic: Id | None = None
+    references: list[Id] = []
+
+
+class QuizzesFile(Model):
+    quizzes: list[Quiz]
+
+
+class SeedSection(Model):
+    heading: Text
+    covered_by: list[str] = Field(min_length=1)
+
+
+class CoverageFile(Model):
+    source: Id
+    sections: list[SeedSection]
+
+
+Variable.model_rebuild()

@@ -1,0 +1,114 @@
+"""From fired rules to a ranked differential: a naive-Bayes model over likelihood ratios.
+
+The stated model (also in README "How the ranking works"):
+
+* The differential is a set of mutually exclusive diagnoses, always including the catch-all
+  ``other`` (a lesion the knowledge base does not describe).
+* Each diagnosis *d* has a base prior probability ``p0(d)`` for a bone lesion found on
+  imaging in this population, multiplied by the factors of the prior rules that fire on the
+  patient context and site (``prior_factors``).
+* Each evidence rule that fires contributes its likelihood ratio ``LR = P(e | d) / P(e |
+  other)``: how much more (or less) often the sign is seen with *d* than with the reference
+  class. Signs are assumed conditionally independent given the diagnosis, except that rules
+  sharing a ``group`` (one underlying sign written several ways) count once: the strongest.
+* ``score(d) = log p0(d) + sum log(prior factors) + sum log(LR)``, and the posterior is the
+  softmax of the scores: ``P(d | case) = exp(score(d)) / sum_k exp(score(k))``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .inference import Trace
+from .kb.model import Kind, KnowledgeBase, Rule
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One fired rule's effect on one diagnosis."""
+
+    rule: Rule
+    counted: bool = True
+    superseded_by: str | None = None
+
+    @property
+    def log_lr(self) -> float:
+        return math.log(self.rule.lr) if self.counted else 0.0
+
+
+@dataclass(frozen=True)
+class Score:
+    diagnosis: str
+    base_prior: float
+    prior_factors: tuple[Contribution, ...]
+    evidence: tuple[Contribution, ...]
+    log_score: float
+    probability: float
+
+    @property
+    def prior(self) -> float:
+        """Prior after the context factors, before normalisation (odds-free, unnormalised)."""
+        return self.base_prior * math.prod(c.rule.lr for c in self.prior_factors)
+
+    @property
+    def evidence_for(self) -> tuple[Contribution, ...]:
+        return tuple(c for c in self.evidence if c.rule.lr > 1)
+
+    @property
+    def evidence_against(self) -> tuple[Contribution, ...]:
+        return tuple(c for c in self.evidence if c.rule.lr < 1)
+
+
+def _grouped(rules: Iterable[Rule]) -> list[Contribution]:
+    """Count the strongest rule of each group; mark the others as superseded."""
+    best: dict[str, Rule] = {}
+    rules = list(rules)
+    for rule in rules:
+        if rule.group is None:
+            continue
+        current = best.get(rule.group)
+        if current is None or (abs(math.log(rule.lr)), current.id) > (
+                abs(math.log(current.lr)), rule.id):
+            best[rule.group] = rule
+    result = []
+    for rule in rules:
+        winner = best.get(rule.group) if rule.group else None
+        if winner is None or winner.id == rule.id:
+            result.append(Contribution(rule))
+        else:
+            result.append(Contribution(rule, counted=False, superseded_by=winner.id))
+    return result
+
+
+def softmax(log_scores: Mapping[str, float]) -> dict[str, float]:
+    top = max(log_scores.values())
+    weights = {k: math.exp(v - top) for k, v in log_scores.items()}
+    total = sum(weights.values())
+    return {k: w / total for k, w in weights.items()}
+
+
+def score(kb: KnowledgeBase, trace: Trace) -> list[Score]:
+    """Posterior of every diagnosis, sorted by probability (ties by id), highest first."""
+    factors: dict[str, list[Rule]] = {d: [] for d in kb.diagnoses}
+    evidence: dict[str, list[Rule]] = {d: [] for d in kb.diagnoses}
+    for rule_id in trace.fired:
+        rule = kb.rule(rule_id)
+        if rule.kind is Kind.PRIOR:
+            factors[rule.target].append(rule)
+        elif rule.kind is Kind.EVIDENCE:
+            evidence[rule.target].append(rule)
+    partial = {}
+    for dx in kb.diagnoses:
+        prior_contribs = tuple(Contribution(r) for r in factors[dx])
+        contribs = tuple(_grouped(evidence[dx]))
+        log_score = (math.log(kb.base_priors[dx]) + sum(c.log_lr for c in prior_contribs)
+                     + sum(c.log_lr for c in contribs))
+        partial[dx] = (prior_contribs, contribs, log_score)
+    probabilities = softmax({dx: v[2] for dx, v in partial.items()})
+    scores = [
+        Score(dx, kb.base_priors[dx], p, e, s, probabilities[dx])
+        for dx, (p, e, s) in partial.items()
+    ]
+    return sorted(scores, key=lambda s: (-round(s.probability, 12), s.diagnosis))
