@@ -111,19 +111,26 @@ class ConditionParser:
                 break
         return conjunctions
 
-    def _patient(self, value: Any, path: PathKey) -> Conjunction:
+    def _patient(self, value: Any, path: PathKey, prefix: str = "") -> Conjunction:
         if not isinstance(value, dict):
             self._error(path, "'patient' takes a mapping such as '{primary: breast_ilc}'",
                         "type")
             return ()
-        atoms = []
+        known = sorted({k[len(prefix):].split(".")[0] for k in self.vocab.patient
+                        if k.startswith(prefix)})
+        atoms: list[Atom] = []
         for key, spec in value.items():
-            if key not in self.vocab.patient:
+            full = f"{prefix}{key}"
+            variable = self.vocab.patient.get(full)
+            if variable is None or key not in known:
                 self._error((*path, key), f"unknown patient field '{key}'"
-                            f"{did_you_mean(key, self.vocab.patient)}; "
-                            f"{allowed(self.vocab.patient)}", "unknown-patient-field")
+                            f"{did_you_mean(key, known)}; {allowed(known)}",
+                            "unknown-patient-field")
                 continue
-            atoms.append(self._atom(PATIENT + key, key, spec, (*path, key)))
+            if variable.type == "group":
+                atoms.extend(self._patient(spec, (*path, key), full + "."))
+                continue
+            atoms.append(self._atom(PATIENT + full, key, spec, (*path, key)))
         return tuple(atoms)
 
     def _modality(self, key: str, value: Any, path: PathKey) -> Conjunction:
