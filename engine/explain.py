@@ -121,7 +121,7 @@ def expected_findings(kb: KnowledgeBase, diagnosis: str, facts: Mapping[str, Any
         for conjunction in rule.when:
             open_atoms = [a for a in conjunction if not a.is_concept
                           and a.var in kb.findings and a.var not in facts
-                          and a.op in (Op.IN, Op.BETWEEN)]
+                          and a.op in (Op.IN, Op.BETWEEN) and kb.is_relevant(a.var, facts)]
             closed = [a for a in conjunction if a not in open_atoms]
             if not open_atoms or not all(a.holds(facts, trace.concepts) for a in closed):
                 continue

@@ -191,7 +191,7 @@ class _Assembler:
                    required: bool = True, what: str = "rule") -> tuple[str, ...]:
         refs = tuple(refs)
         if not refs and required:
-            self.b.error(doc, path, f"{what} has no references; cite at least one id from "
+            self.b.error(doc, (*path, "references"), f"{what} has no references; cite at least one id from "
                          "references.yaml", "missing-reference")
         for i, ref in enumerate(refs):
             if ref not in self.references:
@@ -212,6 +212,7 @@ class _Assembler:
         parser_for = lambda doc, allow=True: ConditionParser(  # noqa: E731
             doc, vocab, concepts, allow_concepts=allow)
         self._variables_meaning(vocab)
+        relevance = self._relevance(vocab)
         self._concept_rules(concepts, parser_for, vocab)
         priors = self._diagnoses(diagnoses, parser_for, vocab)
         pitfalls = self._conditional_items("pitfalls", Kind.PITFALL, parser_for, vocab)
@@ -253,6 +254,7 @@ class _Assembler:
             seed_coverage=coverage,
             rules=tuple(rules),
             base_priors=MappingProxyType(priors),
+            relevance=MappingProxyType(relevance),
             strength_lr=MappingProxyType({"strong": scale.strong, "moderate": scale.moderate,
                                           "weak": scale.weak}),
         )
@@ -370,6 +372,16 @@ class _Assembler:
                                  "unknown-value")
         self.check_refs(var.references, doc, path, required=False)
 
+    def _relevance(self, vocab: Vocabulary) -> dict[str, Any]:
+        relevance = {}
+        for parsed in self.docs("findings"):
+            parser = ConditionParser(parsed.doc, vocab, (), allow_concepts=False)
+            for i, var in enumerate(parsed.model.findings):
+                if var.ask_when:
+                    relevance[var.id] = parser.parse(var.ask_when, ("findings", i, "ask_when"))
+            self.b.problems.extend(parser.problems)
+        return relevance
+
     # ---------------------------------------------------------------- tables
     def _concept_table(self) -> dict[str, tuple[schema.Concept, tuple[Document, PathKey]]]:
         table = {}
@@ -477,13 +489,14 @@ class _Assembler:
             label = (f"LR {lr:.3g} (sensitivity {sens:g}, specificity {spec_:g}; "
                      f"{acc.reference})")
             self.check_refs([acc.reference], doc, (*path, "accuracy"), what="accuracy")
+        where = (*path, given[0])
         if (spec.effect == "for") != (lr > 1):
-            self.b.error(doc, path, f"effect is '{spec.effect}' but the likelihood ratio is "
+            self.b.error(doc, where, f"effect is '{spec.effect}' but the likelihood ratio is "
                          f"{lr:.3g}; a rule for a diagnosis needs LR > 1, against needs LR < 1",
                          "lr-direction")
         low, high = self.manifest.settings.lr_limits
         if not low <= lr <= high:
-            self.b.error(doc, path, f"likelihood ratio {lr:.3g} is outside the sane range "
+            self.b.error(doc, where, f"likelihood ratio {lr:.3g} is outside the sane range "
                          f"{low:g} to {high:g} (settings.lr_limits)", "lr-range")
         return lr, label
 
@@ -595,9 +608,12 @@ class _Assembler:
                     graph.add_edge(used, rule.target)
         cycles = list(nx.simple_cycles(graph))
         for cycle in cycles:
-            rule = by_target[cycle[0]][0]
+            members = set(cycle)
+            rule = next(r for r in by_target[cycle[0]] if r.concepts & members)
+            atom = next(a for conj in rule.when for a in conj
+                        if a.is_concept and a.var in members)
             self.b.problems.append(Problem(
-                rule.location, "derived concepts form a cycle: "
+                atom.location, "derived concepts form a cycle: "
                 + " -> ".join([*cycle, cycle[0]]) + "; a concept cannot depend on itself",
                 code="concept-cycle"))
         if cycles:

@@ -169,6 +169,7 @@ class KnowledgeBase:
     rules: tuple[Rule, ...]
     base_priors: Mapping[str, float]
     strength_lr: Mapping[str, float]
+    relevance: Mapping[str, tuple[Conjunction, ...]] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(default_factory=dict)
     _index: dict[str, Rule] = field(init=False, repr=False, compare=False)
 
@@ -193,6 +194,17 @@ class KnowledgeBase:
 
     def rule(self, rule_id: str) -> Rule:
         return self._index[rule_id]
+
+    def is_relevant(self, finding: str, facts: Mapping[str, Any]) -> bool:
+        """Whether asking ``finding`` makes sense: its ``ask_when`` is not contradicted.
+
+        A condition on a variable not yet known does not rule the finding out.
+        """
+        dnf = self.relevance.get(finding, ())
+        if not dnf:
+            return True
+        return any(all(a.var not in facts or a.holds(facts, frozenset()) for a in conj)
+                   for conj in dnf)
 
     def rules_of(self, kind: Kind) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.kind is kind)

@@ -1,0 +1,32 @@
+"""ossdx: differential diagnosis of bone lesions in breast cancer, explained.
+
+Typical use::
+
+    from engine import load_knowledge_base, Reasoner, load_case
+    kb = load_knowledge_base()
+    differential = Reasoner(kb).diagnose(load_case("case.yaml", kb))
+
+The package is pure: it never imports a user interface.
+"""
+
+__version__ = "0.1.0"
+
+from .cases import Case, load_case, make_case  # noqa: E402
+from .diagnosis import Differential, Reasoner  # noqa: E402
+from .errors import InputError, KnowledgeBaseError, OssdxError, Problem  # noqa: E402
+from .kb import KnowledgeBase, load_knowledge_base  # noqa: E402
+
+__all__ = [
+    "Case",
+    "Differential",
+    "InputError",
+    "KnowledgeBase",
+    "KnowledgeBaseError",
+    "OssdxError",
+    "Problem",
+    "Reasoner",
+    "__version__",
+    "load_case",
+    "load_knowledge_base",
+    "make_case",
+]

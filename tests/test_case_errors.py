@@ -1,0 +1,93 @@
+"""A bad case file gives one clear problem naming file, line and what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.cases import load_case
+from engine.cli import main
+from engine.errors import InputError
+
+# name -> (file text, expected line, words the message must contain)
+BAD_CASES = {
+    "malformed_yaml": ("findings:\n  region: [spine\n", 2, ["not valid YAML"]),
+    "not_a_mapping": ("- region: spine\n", 1, ["mapping"]),
+    "empty_file": ("", 1, ["empty"]),
+    "unknown_top_level_key": ("findngs:\n  region: spine\n", 1,
+                              ["unknown key 'findngs'", "did you mean 'findings'"]),
+    "unknown_finding": ("findings:\n  region: spine\n  t1_signl: hypo\n", 3,
+                        ["unknown finding 't1_signl'", "did you mean 't1_signal'"]),
+    "value_not_allowed": ("findings:\n  density: lytc\n", 2,
+                          ["'lytc' is not a value of 'density'", "allowed: lytic"]),
+    "number_out_of_range": ("findings:\n  size_cm: 80\n", 2, ["allowed: a number from 0 to 50"]),
+    "finding_without_its_modality": ("modalities: [MRI]\nfindings:\n  fdg_uptake: intense\n",
+                                     3, ["needs one of the modalities PET_CT", "MRI"]),
+    "requirement_contradicted": ("findings:\n  region: rib\n  vertebral_location: endplate\n",
+                                 3, ["applies only when region is spine"]),
+    "unknown_modality": ("modalities: [PET]\nfindings:\n  region: spine\n", 1,
+                         ["unknown modality 'PET'", "allowed: XR"]),
+    "unknown_truth": ("findings:\n  region: spine\ntruth: schmorls_node\n", 3,
+                      ["unknown diagnosis", "did you mean 'schmorl_node'"]),
+    "unknown_patient_field": ("patient:\n  agee: 50\nfindings: {region: spine}\n", 2,
+                              ["unknown patient field 'agee'", "did you mean 'age'"]),
+    "receptor_value": ("patient:\n  receptors: {er: maybe}\nfindings: {region: spine}\n", 2,
+                       ["'maybe' is not a value of 'er'"]),
+    "findings_not_mapping": ("findings: [region, spine]\n", 1, ["must be a mapping"]),
+    "alias_bomb": ("a: &x [1]\nb: *x\n", 1, ["anchors"]),
+    "duplicate_finding": ("findings:\n  region: spine\n  region: rib\n", 3, ["duplicate key"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CASES))
+def test_bad_case_file_names_file_line_and_fix(name: str, tmp_path: Path, kb):
+    """Each kind of mistake is reported with the file, the right line and what is allowed."""
+    text, line, words = BAD_CASES[name]
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_case(path, kb)
+    problem = info.value.problems[0]
+    assert problem.location.file == str(path)
+    assert problem.location.line == line
+    for word in words:
+        assert word in problem.message
+
+
+def test_missing_case_file(tmp_path: Path, kb):
+    """A path that does not exist is an InputError, not an OSError."""
+    with pytest.raises(InputError, match="no such file"):
+        load_case(tmp_path / "absent.yaml", kb)
+
+
+@pytest.mark.parametrize("name", ["malformed_yaml", "unknown_finding", "value_not_allowed",
+                                  "finding_without_its_modality"])
+def test_cli_prints_one_line_and_exits_2(name: str, tmp_path: Path, capsys):
+    """ossdx diagnose on a bad file prints one line with file:line, exits 2, no traceback."""
+    text, line, _ = BAD_CASES[name]
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["diagnose", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"{path}:{line}: ")
+    assert "Traceback" not in err
+
+
+def test_yes_no_bare_or_quoted_mean_the_same(tmp_path: Path, kb, reasoner):
+    """'cortical_breach: yes' and 'cortical_breach: "yes"' give the same case."""
+    bare = tmp_path / "bare.yaml"
+    quoted = tmp_path / "quoted.yaml"
+    bare.write_text("findings: {region: rib, cortical_breach: yes}\n")
+    quoted.write_text('findings: {region: rib, cortical_breach: "yes"}\n')
+    assert load_case(bare, kb).findings == load_case(quoted, kb).findings
+
+
+def test_modalities_are_inferred_when_omitted(tmp_path: Path, kb):
+    """Without 'modalities', the fewest modalities that show the findings are assumed."""
+    path = tmp_path / "c.yaml"
+    path.write_text("findings: {region: spine, fdg_uptake: low, density: lytic, "
+                    "t1_signal: hypo}\n")
+    case = load_case(path, kb)
+    assert case.modalities == {"PET_CT", "MRI"}

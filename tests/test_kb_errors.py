@@ -1,0 +1,170 @@
+"""Golden set of broken knowledge bases: each mistake is reported at its exact file:line.
+
+Each case copies the mini KB, applies one edit (the mistake it is named after), and
+asserts that ``ossdx validate`` reports exactly that problem where it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.errors import Severity
+from engine.kb import check_knowledge_base
+from engine.lint import validate_folder
+
+# name: (file, old text, new text, expected line, words in the message)
+BROKEN = {
+    "unknown_finding_in_rule": (
+        "diagnoses/alpha.yaml", "when: {density: lytic}", "when: {densty: lytic}", 23,
+        ["unknown finding or condition key 'densty'", "did you mean 'density'"]),
+    "unknown_value_in_rule": (
+        "diagnoses/alpha.yaml", "when: {density: lytic}", "when: {density: lytik}", 23,
+        ["'lytik' is not a value of 'density'", "allowed: lytic, sclerotic"]),
+    "unknown_concept": (
+        "diagnoses/alpha.yaml", "when: {concept: aggressive}", "when: {concept: agressive}",
+        17, ["unknown concept 'agressive'", "did you mean 'aggressive'"]),
+    "unknown_reference": (
+        "diagnoses/beta.yaml", "    references: [ref_a]\n  - id: beta.bright\n",
+        "    references: [ref_c]\n  - id: beta.bright\n", 14,
+        ["unknown reference 'ref_c'", "did you mean"]),
+    "missing_reference": (
+        "diagnoses/beta.yaml", "    strength: moderate\n    references: [ref_a]\n  - id: beta.bright\n",
+        "    strength: moderate\n    references: []\n  - id: beta.bright\n", 10,
+        ["has no references"]),
+    "duplicate_rule_id": (
+        "diagnoses/alpha.yaml", "id: alpha.lytic", "id: alpha.aggressive", 21,
+        ["duplicate rule id 'alpha.aggressive'", "first defined at"]),
+    "rule_id_wrong_prefix": (
+        "diagnoses/alpha.yaml", "id: alpha.lytic", "id: beta.lytic", 21,
+        ["must start with 'alpha.'"]),
+    "misspelt_rule_key": (
+        "diagnoses/alpha.yaml", "    effect: for\n    strength: weak",
+        "    effect: for\n    strenght: weak", 25,
+        ["unknown key 'strenght'", "did you mean 'strength'"]),
+    "bad_effect": (
+        "diagnoses/alpha.yaml", "    effect: for\n    strength: weak", "    effect: pro\n    strength: weak",
+        24, ["'effect' is 'pro'", "for", "against"]),
+    "two_strengths": (
+        "diagnoses/alpha.yaml", "    strength: weak\n", "    strength: weak\n    lr: 2\n", 21,
+        ["give exactly one of 'strength'"]),
+    "lr_against_direction": (
+        "diagnoses/alpha.yaml", "    lr: 3\n", "    lr: 0.5\n", 31,
+        ["effect is 'for' but the likelihood ratio is 0.5"]),
+    "lr_out_of_range": (
+        "diagnoses/alpha.yaml", "    lr: 3\n", "    lr: 500\n", 31, ["outside the sane range"]),
+    "probability_out_of_range": (
+        "diagnoses/beta.yaml", "  base: 0.3", "  base: 1.3", 6, ["'base' is the number 1.3",
+                                                                "< 1"]),
+    "diagnosis_file_name_mismatch": (
+        "diagnoses/beta.yaml", "id: beta\n", "id: gamma\n", 1, ["must match its file name"]),
+    "missing_required_key": (
+        "diagnoses/beta.yaml", "name: Beta\n", "", 1, ["missing required key 'name'"]),
+    "unknown_modality_in_needs": (
+        "findings/basic.yaml", "needs: [MRI]", "needs: [MR]", 31,
+        ["unknown modality 'MR'", "did you mean 'MRI'"]),
+    "alias_to_unknown_value": (
+        "findings/basic.yaml", "      sclerotic: {label: Sclerotic}\n",
+        "      sclerotic: {label: Sclerotic}\n    aliases: {blastic: sclerotik}\n", 19,
+        ["alias 'blastic' points to 'sclerotik'"]),
+    "number_without_range": (
+        "findings/basic.yaml", "    range: [0, 50]\n", "", 35, ["needs 'range"]),
+    "concept_cycle": (
+        "concepts/basic.yaml", "when: {cortical_breach: \"yes\"}",
+        "when: {cortical_breach: \"yes\", concept: very_aggressive}", 8,
+        ["cycle", "aggressive -> very_aggressive -> aggressive"]),
+    "numeric_spec_on_choice": (
+        "diagnoses/alpha.yaml", "when: {density: lytic}", "when: {density: {at_least: 2}}", 23,
+        ["'density' takes a value, a list of values, or {not: ...}"]),
+    "never_fires_range": (
+        "concepts/basic.yaml", "size_cm: {at_least: 5}", "size_cm: {at_least: 5, below: 3}",
+        19, ["can never hold"]),
+    "range_outside_finding": (
+        "concepts/basic.yaml", "size_cm: {at_least: 5}", "size_cm: {at_least: 80}", 19,
+        ["80 is outside the range of 'size_cm'"]),
+    "unknown_patient_field": (
+        "diagnoses/other.yaml", "patient: {primary: none}", "patient: {primry: none}", 11,
+        ["unknown patient field 'primry'", "did you mean 'primary'"]),
+    "yaml_syntax_error": (
+        "diagnoses/beta.yaml", "description: The benign one.", "description: [The benign one.",
+        5, ["not valid YAML"]),
+    "duplicate_key": (
+        "diagnoses/beta.yaml", "group: benign\n", "group: benign\ngroup: malignant\n", 4,
+        ["duplicate key 'group'", "first given on line 3"]),
+    "quiz_answer_not_an_option": (
+        None, None, None, 7, ["answer 'E' is not one of the options"]),
+    "unknown_reference_in_accuracy": (
+        "diagnoses/alpha.yaml", "reference: ref_b}", "reference: ref_x}", 37,
+        ["unknown reference 'ref_x'"]),
+    "empty_condition": (
+        "diagnoses/alpha.yaml", "when: {density: lytic}", "when: {}", 23,
+        ["a condition must test at least one thing"]),
+    "text_given_as_number": (
+        "diagnoses/beta.yaml", "name: Beta\n", "name: 1.10\n", 2,
+        ["'name' must be text, got the number 1.1", "put it in quotes"]),
+    "example_with_unknown_finding": (
+        "concepts/basic.yaml", '- {findings: {cortical_breach: "no"}, fires: "no"}',
+        '- {findings: {cortical_brech: "no"}, fires: "no"}', 12,
+        ["unknown finding 'cortical_brech'"]),
+}
+
+QUIZ = """quizzes:
+  - id: q.one
+    question: Which?
+    options: {A: One, B: Two}
+    explanation: Because.
+    references: [ref_a]
+    answer: E
+"""
+
+
+def apply(root: Path, name: str) -> str:
+    file, old, new, _, _ = BROKEN[name]
+    if name == "quiz_answer_not_an_option":
+        (root / "quizzes").mkdir()
+        (root / "quizzes" / "q.yaml").write_text(QUIZ)
+        return "quizzes/q.yaml"
+    path = root / file
+    text = path.read_text()
+    assert old in text, f"fixture edit for {name} no longer applies"
+    path.write_text(text.replace(old, new, 1))
+    return file
+
+
+def test_the_mini_kb_is_clean():
+    """The unbroken mini KB has no errors (so each broken copy has exactly its mistake)."""
+    from conftest import MINI_KB
+
+    kb, problems = check_knowledge_base(MINI_KB)
+    assert kb is not None
+    assert [p for p in problems if p.severity is Severity.ERROR] == []
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_kb_reports_file_line_and_message(name: str, kb_copy):
+    """The mistake is reported once, at its file and line, with an actionable message."""
+    root = kb_copy()
+    file = apply(root, name)
+    _, _, _, line, words = BROKEN[name]
+    errors = [p for p in validate_folder(root) if p.severity is Severity.ERROR]
+    assert errors, "the mistake was not detected"
+    expected_file = f"{root.name}/{file}"
+    matching = [p for p in errors if p.location.file == expected_file
+                and p.location.line == line and all(w in p.message for w in words)]
+    assert matching, "\n".join(str(p) for p in errors)
+
+
+def test_every_mistake_is_reported_in_one_run(kb_copy, capsys):
+    """Five mistakes in different files give five messages in one run (collect, don't stop)."""
+    root = kb_copy()
+    names = ["unknown_finding_in_rule", "unknown_modality_in_needs", "duplicate_key",
+             "unknown_patient_field", "range_outside_finding"]
+    for name in names:
+        apply(root, name)
+    assert main(["validate", str(root)]) == 1
+    out = capsys.readouterr().out
+    for name in names:
+        file, _, _, line, _ = BROKEN[name]
+        assert f"{root.name}/{file}:{line}:" in out

@@ -1,0 +1,68 @@
+"""The stated model: posterior = softmax(log prior + log factors + log LRs), checked by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from engine.cases import make_case
+from engine.diagnosis import Reasoner
+
+
+@pytest.fixture(scope="module")
+def mini_reasoner(mini_kb):
+    return Reasoner(mini_kb)
+
+
+def test_known_prior_and_lrs_give_known_posterior(mini_kb, mini_reasoner):
+    """alpha: 0.2 x 2 (spine) x 10 (aggressive) x 2 (lytic); beta: 0.3 x 0.1; other: 0.5."""
+    case = make_case(mini_kb, {"region": "spine", "density": "lytic", "cortical_breach": "yes"},
+                     modalities=["CT"])
+    probs = mini_reasoner.diagnose(case).probabilities
+    alpha, beta, other = 0.2 * 2 * 10 * 2, 0.3 * 0.1, 0.5
+    total = alpha + beta + other
+    assert probs["alpha"] == pytest.approx(alpha / total)
+    assert probs["beta"] == pytest.approx(beta / total)
+    assert probs["other"] == pytest.approx(other / total)
+
+
+def test_chained_concept_adds_its_evidence(mini_kb, mini_reasoner):
+    """aggressive -> very_aggressive (size >= 5) adds alpha.very (LR 3) on top."""
+    small = make_case(mini_kb, {"cortical_breach": "yes", "size_cm": 2}, modalities=["CT"])
+    large = make_case(mini_kb, {"cortical_breach": "yes", "size_cm": 6}, modalities=["CT"])
+    d_small, d_large = mini_reasoner.diagnose(small), mini_reasoner.diagnose(large)
+    assert "very_aggressive" in d_large.trace.concepts
+    assert "very_aggressive" not in d_small.trace.concepts
+    ratio = math.exp(d_large.entry("alpha").log_score - d_small.entry("alpha").log_score)
+    assert ratio == pytest.approx(3.0)
+
+
+def test_accuracy_gives_likelihood_ratio(mini_kb):
+    """accuracy sens 0.8, spec 0.9 'against' gives LR = 1 / (0.8 / 0.1) = 0.125."""
+    assert mini_kb.rule("alpha.bright").lr == pytest.approx(0.1 / 0.8)
+
+
+def test_rules_in_one_group_count_once(mini_kb, mini_reasoner):
+    """beta.bright (10) and beta.bright_small (5) share group 'fat': only 10 counts."""
+    case = make_case(mini_kb, {"t1_signal": "hyper", "size_cm": 3}, modalities=["MRI"])
+    entry = mini_reasoner.diagnose(case).entry("beta")
+    counted = {r.rule: r.counted for r in entry.evidence_for}
+    assert counted == {"beta.bright": True, "beta.bright_small": False}
+    assert entry.log_score == pytest.approx(math.log(0.3 * 10))
+
+
+def test_probabilities_sum_to_one_and_are_sorted(reasoner, kb):
+    """Every differential sums to 1 (with 'other') and is sorted by probability."""
+    case = make_case(kb, {"region": "sternum", "t1_signal": "hypo"})
+    entries = reasoner.diagnose(case).entries
+    assert sum(e.probability for e in entries) == pytest.approx(1.0)
+    assert [e.probability for e in entries] == sorted((e.probability for e in entries),
+                                                      reverse=True)
+    assert {e.id for e in entries} == set(kb.diagnoses)
+
+
+def test_no_findings_gives_the_priors(mini_kb, mini_reasoner):
+    """With nothing entered the differential is the normalised base priors."""
+    probs = mini_reasoner.diagnose(make_case(mini_kb, {})).probabilities
+    assert probs == pytest.approx({"alpha": 0.2, "beta": 0.3, "other": 0.5})
