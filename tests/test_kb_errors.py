@@ -32,7 +32,7 @@ BROKEN = {
         ["unknown reference 'ref_c'", "did you mean"]),
     "missing_reference": (
         "diagnoses/beta.yaml", "    strength: moderate\n    references: [ref_a]\n  - id: beta.bright\n",
-        "    strength: moderate\n    references: []\n  - id: beta.bright\n", 10,
+        "    strength: moderate\n    references: []\n  - id: beta.bright\n", 14,
         ["has no references"]),
     "duplicate_rule_id": (
         "diagnoses/alpha.yaml", "id: alpha.lytic", "id: alpha.aggressive", 21,
