@@ -43,8 +43,9 @@ try:
         W,
     )
     from experta import __version__ as experta_version  # noqa: E402
+    from experta.abstract import Strategy  # noqa: E402
 finally:
     if not _had_handlers:
         _root.removeHandler(_placeholder)
 
-__all__ = ["AND", "NOT", "OR", "Fact", "KnowledgeEngine", "L", "P", "Rule", "W", "experta_version"]
+__all__ = ["AND", "NOT", "OR", "Fact", "KnowledgeEngine", "L", "P", "Rule", "Strategy", "W", "experta_version"]

@@ -12,14 +12,41 @@ fires; evidence, prior, pitfall and recommendation rules run last (salience 0).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import operator
 from collections.abc import Callable
 from typing import Any
 
-from ._experta import AND, NOT, OR, Fact, KnowledgeEngine, L, P, W
+from ._experta import AND, NOT, OR, Fact, KnowledgeEngine, L, P, Strategy, W
 from ._experta import Rule as ExpertaRule
 from .kb.model import Atom, Conjunction, Kind, KnowledgeBase, Op, Rule
+
+
+class SalienceStrategy(Strategy):
+    """Agenda by salience (then rule name and facts), with removal that always works.
+
+    experta's default ``DepthStrategy`` removes a retracted activation by bisecting to its
+    key and checking only the three neighbouring places; when many activations share a key
+    (many rules of equal salience matching the one Case fact) it can miss, and a rule whose
+    ``NOT`` condition became false still fires. This strategy removes by identity of rule,
+    facts and bindings, so a concept derived at a higher salience reliably cancels the
+    pending activations that required its absence.
+    """
+
+    @staticmethod
+    def _identity(act: Any) -> tuple[Any, ...]:
+        return (act.rule, frozenset(act.facts), frozenset(act.context.items()))
+
+    def _update_agenda(self, agenda: Any, added: Any, removed: Any) -> None:
+        if removed:
+            gone = {self._identity(act) for act in removed}
+            agenda.activations = [a for a in agenda.activations
+                                  if self._identity(a) not in gone]
+        for act in added:
+            facts = sorted(f["__factid__"] for f in act.facts)
+            act.key = (act.rule.salience, getattr(act.rule, "__name__", ""), facts)
+            bisect.insort(agenda.activations, act)
 
 
 class Case(Fact):
@@ -107,4 +134,5 @@ def compile_rules(kb: KnowledgeBase) -> type[KnowledgeEngine]:
         f"rule_{i:05d}": compile_rule(rule) for i, rule in enumerate(kb.rules) if rule.when
     }
     attributes["__doc__"] = f"ossdx rules of knowledge base {kb.version}"
+    attributes["__strategy__"] = SalienceStrategy
     return type("OssdxRules", (KnowledgeEngine,), attributes)

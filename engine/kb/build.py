@@ -606,7 +606,12 @@ class _Assembler:
                 by_target.setdefault(rule.target, []).append(rule)
                 for used in rule.concepts:
                     graph.add_edge(used, rule.target)
-        cycles = list(nx.simple_cycles(graph))
+        order = {c: i for i, c in enumerate(concepts)}
+        cycles = []
+        for cycle in nx.simple_cycles(graph):  # rotate to start at the first concept in KB order
+            start = min(range(len(cycle)), key=lambda i: order[cycle[i]])
+            cycles.append(cycle[start:] + cycle[:start])
+        cycles.sort(key=lambda c: [order[x] for x in c])
         for cycle in cycles:
             members = set(cycle)
             rule = next(r for r in by_target[cycle[0]] if r.concepts & members)
