@@ -104,6 +104,25 @@ def _missing(path: Path) -> Any:
     return Problem(Location(str(path), 1), "no such file or folder", code="missing")
 
 
+# ---------------------------------------------------------------------- response, graph, coverage
+def cmd_response(args: argparse.Namespace, out: TextIO) -> int:
+    from .response import run_cli  # noqa: PLC0415
+
+    return run_cli(args, out)
+
+
+def cmd_graph(args: argparse.Namespace, out: TextIO) -> int:
+    from .graph import run_cli  # noqa: PLC0415
+
+    return run_cli(args, out)
+
+
+def cmd_coverage(args: argparse.Namespace, out: TextIO) -> int:
+    from .coverage import run_cli  # noqa: PLC0415
+
+    return run_cli(args, out)
+
+
 # ---------------------------------------------------------------------- app
 def cmd_app(args: argparse.Namespace, out: TextIO) -> int:
     app = Path(__file__).resolve().parents[1] / "app.py"
@@ -119,6 +138,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "diagnose": cmd_diagnose,
     "validate": cmd_validate,
     "evaluate": cmd_evaluate,
+    "response": cmd_response,
+    "graph": cmd_graph,
+    "coverage": cmd_coverage,
     "app": cmd_app,
 }
 
@@ -148,6 +170,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only the tuning (2/3) or test (1/3) part, by the fixed hash rule")
     p.add_argument("--robustness", action="store_true",
                    help="also perturb likelihood ratios and drop findings (20 draws each)")
+
+    p = sub.add_parser("response", help="treatment response of bone metastases (MDA, WHO, UICC)")
+    p.add_argument("file", help="response file (YAML): baseline and follow-up lesions")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("graph", help="export the knowledge graph")
+    p.add_argument("--diagnosis", metavar="ID", help="only the subgraph around one diagnosis")
+    p.add_argument("--finding", metavar="ID", help="only the subgraph around one finding")
+    p.add_argument("--format", choices=["dot", "graphml", "json"], default="dot")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    p = sub.add_parser("coverage", help="which rules the case files exercise")
+    p.add_argument("cases_dir", nargs="?", default=None,
+                   help="folder of case files (default: the KB's cases/)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("app", help="start the Streamlit app")
     p.add_argument("streamlit_args", nargs=argparse.REMAINDER,

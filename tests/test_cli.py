@@ -1,0 +1,98 @@
+"""The command line keeps the DESIGN.md contract."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import KB_DIR, MINI_KB, ROOT
+from engine.cli import main
+
+SCHMORL = KB_DIR / "cases" / "seed" / "seed-schmorl-l4.yaml"
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_diagnose_json_contract():
+    """--json prints one object whose differential is sorted and carries the contract keys."""
+    code, text = run("diagnose", str(SCHMORL), "--json")
+    assert code == 0
+    data = json.loads(text)
+    probs = [e["probability"] for e in data["differential"]]
+    assert probs == sorted(probs, reverse=True)
+    assert abs(sum(probs) - 1) < 1e-4
+    for entry in data["differential"]:
+        assert {"id", "name", "probability", "evidence_for", "evidence_against"} <= set(entry)
+    top = data["differential"][0]
+    assert top["id"] == "schmorl_node"
+    reason = top["evidence_for"][0]
+    assert reason["rule"] and reason["text"] and reason["findings"]
+    assert {"pitfalls", "recommendations", "next_question"} <= set(data)
+    assert any(p["id"] == "schmorl_fdg_false_positive" for p in data["pitfalls"])
+
+
+def test_diagnose_text_shows_ranking_evidence_and_next_question():
+    """The text report names the leader, the rule evidence, the pitfalls and a next question."""
+    code, text = run("diagnose", str(SCHMORL))
+    assert code == 0
+    assert "1. Schmorl's node" in text
+    assert "schmorl_node.endplate" in text
+    assert "Pitfalls:" in text
+    assert "Next question:" in text or "No further question:" in text
+    assert "not a diagnosis" in text
+
+
+def test_validate_clean_kb_exits_0():
+    """The shipped KB validates with no errors."""
+    code, text = run("validate", str(KB_DIR))
+    assert code == 0
+    assert text.strip().endswith("0 error(s), 0 warning(s)")
+
+
+def test_validate_broken_kb_exits_1_with_file_line(tmp_path: Path):
+    """A broken KB lists its problems as file:line: message and exits 1."""
+    import shutil
+
+    root = tmp_path / "kb"
+    shutil.copytree(MINI_KB, root)
+    path = root / "diagnoses" / "alpha.yaml"
+    path.write_text(path.read_text().replace("when: {density: lytic}", "when: {densty: lytic}"))
+    code, text = run("validate", str(root), "--json")
+    assert code == 1
+    data = json.loads(text)
+    assert data["errors"] == 1
+    assert data["problems"][0]["file"] == "kb/diagnoses/alpha.yaml"
+    assert data["problems"][0]["line"] == 23
+
+
+def test_evaluate_reports_accuracy_brier_confusion():
+    """evaluate --json has top-1, top-3, mean rank, Brier and a confusion table."""
+    code, text = run("--kb", str(MINI_KB), "evaluate", str(MINI_KB / "cases"), "--json")
+    assert code == 0
+    report = json.loads(text)
+    assert report["n"] == 2
+    assert {"top1", "top3", "mean_rank", "brier", "confusion", "calibration",
+            "sensitivity"} <= set(report)
+    assert report["confusion"]["alpha"] == {"alpha": 1}
+
+
+def test_evaluate_missing_folder_exits_2(tmp_path: Path, capsys):
+    """A folder that does not exist is an input error."""
+    code, _ = run("evaluate", str(tmp_path / "none"))
+    assert code == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_console_script_in_subprocess():
+    """The installed entry point runs diagnose end to end."""
+    result = subprocess.run([sys.executable, "-m", "engine.cli", "diagnose", str(SCHMORL),
+                             "--json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["differential"][0]["id"] == "schmorl_node"
