@@ -15,12 +15,12 @@ from __future__ import annotations
 import bisect
 import functools
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._experta import AND, NOT, OR, Fact, KnowledgeEngine, L, P, Strategy, W
 from ._experta import Rule as ExpertaRule
-from .kb.model import Atom, Conjunction, Kind, KnowledgeBase, Op, Rule
+from .kb.model import Atom, Conjunction, Kind, Op, Rule
 
 
 class SalienceStrategy(Strategy):
@@ -128,11 +128,11 @@ def compile_rule(rule: Rule) -> ExpertaRule:
     return production(_action(rule))
 
 
-def compile_rules(kb: KnowledgeBase) -> type[KnowledgeEngine]:
-    """An experta engine class with one rule per knowledge-base rule."""
+def compile_rules(rules: Sequence[Rule], label: str = "ossdx") -> type[KnowledgeEngine]:
+    """An experta engine class with one experta rule per rule (of any rule set)."""
     attributes: dict[str, Any] = {
-        f"rule_{i:05d}": compile_rule(rule) for i, rule in enumerate(kb.rules) if rule.when
+        f"rule_{i:05d}": compile_rule(rule) for i, rule in enumerate(rules) if rule.when
     }
-    attributes["__doc__"] = f"ossdx rules of knowledge base {kb.version}"
+    attributes["__doc__"] = f"{label}: {len(rules)} rules compiled from YAML"
     attributes["__strategy__"] = SalienceStrategy
     return type("OssdxRules", (KnowledgeEngine,), attributes)

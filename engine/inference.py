@@ -9,7 +9,7 @@ shown; the matcher exists for speed where thousands of what-if evaluations are n
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,16 +30,21 @@ def _canonical(kb_order: Mapping[str, int], fired: list[str]) -> tuple[str, ...]
 
 
 class ExpertaEngine:
-    """The experta network compiled from a knowledge base (built once, run many times)."""
+    """The experta network compiled from a rule set (built once, run many times).
+
+    ``rules`` are :class:`~engine.kb.model.Rule` objects in stratified order (a knowledge
+    base's ``rules``, or another rule set such as the response criteria).
+    """
 
     name = "experta"
 
-    def __init__(self, kb: KnowledgeBase):
-        self.kb = kb
-        self.engine_class = compile_rules(kb)
+    def __init__(self, rules: Sequence[Rule] | KnowledgeBase, label: str = "ossdx"):
+        rules = rules.rules if isinstance(rules, KnowledgeBase) else tuple(rules)
+        self.rules = {r.id: r for r in rules}
+        self.engine_class = compile_rules(rules, label)
         self._engine = self.engine_class()
         self._lock = threading.Lock()
-        self._order = {r.id: i for i, r in enumerate(kb.rules)}
+        self._order = {r.id: i for i, r in enumerate(rules)}
 
     def run(self, facts: Mapping[str, Any]) -> Trace:
         with self._lock:
@@ -49,8 +54,8 @@ class ExpertaEngine:
             engine.declare(Case(**facts))
             engine.run()
             fired = list(engine.fired)
-        concepts = frozenset(self.kb.rule(r).target for r in fired
-                             if self.kb.rule(r).kind is Kind.CONCEPT)
+        concepts = frozenset(self.rules[r].target for r in fired
+                             if self.rules[r].kind is Kind.CONCEPT)
         return Trace(_canonical(self._order, fired), concepts)
 
 
@@ -59,13 +64,13 @@ class PythonEngine:
 
     name = "python"
 
-    def __init__(self, kb: KnowledgeBase):
-        self.kb = kb
+    def __init__(self, rules: Sequence[Rule] | KnowledgeBase):
+        rules = rules.rules if isinstance(rules, KnowledgeBase) else tuple(rules)
         strata: dict[int, list[Rule]] = {}
-        for rule in kb.rules:
+        for rule in rules:
             strata.setdefault(rule.stratum, []).append(rule)
         self.strata = [strata[s] for s in sorted(strata)]
-        self._order = {r.id: i for i, r in enumerate(kb.rules)}
+        self._order = {r.id: i for i, r in enumerate(rules)}
 
     def run(self, facts: Mapping[str, Any]) -> Trace:
         concepts: set[str] = set()
