@@ -11,8 +11,12 @@ The stated model (also in README "How the ranking works"):
   other)``: how much more (or less) often the sign is seen with *d* than with the reference
   class. Signs are assumed conditionally independent given the diagnosis, except that rules
   sharing a ``group`` (one underlying sign written several ways) count once: the strongest.
-* ``score(d) = log p0(d) + sum log(prior factors) + sum log(LR)``, and the posterior is the
-  softmax of the scores: ``P(d | case) = exp(score(d)) / sum_k exp(score(k))``.
+* ``score(d) = log p0(d) + sum log(prior factors) + w * sum log(LR)``, and the posterior is
+  the softmax of the scores: ``P(d | case) = exp(score(d)) / sum_k exp(score(k))``.
+  ``w`` (``settings.evidence_weight``) scales the evidence against the priors; naive Bayes
+  counts correlated signs as independent, and ``w < 1`` would correct an over-confident
+  model. It is fitted on the tuning part of the vignette set (``python -m
+  benchmarks.calibrate`` prints the table) and stated in kb.yaml.
 """
 
 from __future__ import annotations
@@ -99,12 +103,13 @@ def score(kb: KnowledgeBase, trace: Trace) -> list[Score]:
             factors[rule.target].append(rule)
         elif rule.kind is Kind.EVIDENCE:
             evidence[rule.target].append(rule)
+    weight = kb.settings.evidence_weight
     partial = {}
     for dx in kb.diagnoses:
         prior_contribs = tuple(Contribution(r) for r in factors[dx])
         contribs = tuple(_grouped(evidence[dx]))
         log_score = (math.log(kb.base_priors[dx]) + sum(c.log_lr for c in prior_contribs)
-                     + sum(c.log_lr for c in contribs))
+                     + weight * sum(c.log_lr for c in contribs))
         partial[dx] = (prior_contribs, contribs, log_score)
     probabilities = softmax({dx: v[2] for dx, v in partial.items()})
     scores = [

@@ -1,0 +1,1 @@
+"""Benchmark and measurement scripts: each prints a table and, last, one JSON line."""
