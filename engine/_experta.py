@@ -44,8 +44,10 @@ try:
     )
     from experta import __version__ as experta_version  # noqa: E402
     from experta.abstract import Strategy  # noqa: E402
+    from experta.matchers.rete import ReteMatcher  # noqa: E402
 finally:
     if not _had_handlers:
         _root.removeHandler(_placeholder)
 
-__all__ = ["AND", "NOT", "OR", "Fact", "KnowledgeEngine", "L", "P", "Rule", "Strategy", "W", "experta_version"]
+__all__ = ["AND", "NOT", "OR", "Fact", "KnowledgeEngine", "L", "P", "Rule", "ReteMatcher", "Strategy", "W",
+           "experta_version"]

@@ -273,13 +273,46 @@ def parse_case(raw: bytes, name: str, kb: KnowledgeBase, max_bytes: int | None =
     return check_case_document(doc, kb)
 
 
+def patient_as_data(patient: Mapping[str, Any]) -> dict[str, Any]:
+    """A canonical (flattened) patient mapping back in case-file form (groups nested,
+    sets as sorted lists)."""
+    data: dict[str, Any] = {}
+    for key, value in patient.items():
+        target = data
+        *groups, leaf = key.split(".")
+        for group in groups:
+            target = target.setdefault(group, {})
+        target[leaf] = sorted(value) if isinstance(value, frozenset) else value
+    return data
+
+
+def case_as_data(case: Case) -> dict[str, Any]:
+    """A case in case-file form (the contract's keys, in its order), for export."""
+    data: dict[str, Any] = {}
+    for key in ("id", "title", "narrative", "source"):
+        if getattr(case, key):
+            data[key] = getattr(case, key)
+    if case.teaching_points:
+        data["teaching_points"] = list(case.teaching_points)
+    if case.patient:
+        data["patient"] = patient_as_data(case.patient)
+    data["modalities"] = sorted(case.modalities)
+    data["findings"] = dict(case.findings)
+    if case.truth:
+        data["truth"] = case.truth
+    if case.acceptable:
+        data["acceptable"] = list(case.acceptable)
+    return data
+
+
 def make_case(kb: KnowledgeBase, findings: Mapping[str, Any],
               patient: Mapping[str, Any] | None = None,
               modalities: Iterable[str] | None = None, name: str = "<entered>") -> Case:
     """A checked case from values typed in a program or a form (same checks as files)."""
     data: dict[str, Any] = {"findings": dict(findings)}
     if patient:
-        data["patient"] = dict(patient)
+        flat = any("." in k or isinstance(v, frozenset) for k, v in patient.items())
+        data["patient"] = patient_as_data(patient) if flat else dict(patient)
     if modalities is not None:
         data["modalities"] = sorted(modalities)
     return check_case_document(Document(name, data, {(): 1}), kb)

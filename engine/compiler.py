@@ -18,7 +18,7 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._experta import AND, NOT, OR, Fact, KnowledgeEngine, L, P, Strategy, W
+from ._experta import AND, NOT, OR, Fact, KnowledgeEngine, L, P, ReteMatcher, Strategy, W
 from ._experta import Rule as ExpertaRule
 from .kb.model import Atom, Conjunction, Kind, Op, Rule
 
@@ -47,6 +47,49 @@ class SalienceStrategy(Strategy):
             facts = sorted(f["__factid__"] for f in act.facts)
             act.key = (act.rule.salience, getattr(act.rule, "__name__", ""), facts)
             bisect.insort(agenda.activations, act)
+
+
+class DirtyTrackingMatcher(ReteMatcher):
+    """experta's RETE matcher, polling only the rules whose activations changed.
+
+    After every fact change and every rule firing, experta asks each rule's terminal
+    (conflict-set) node for new and removed activations, so one run costs (rules fired) x
+    (rules in the network) even when almost nothing changed. Here each terminal node marks
+    itself when it receives a token, and ``changes`` drains only the marked nodes: the same
+    activations, without the full poll. The network, its tests and its tokens are experta's.
+    """
+
+    def build_network(self) -> None:
+        super().build_network()
+        self._dirty: dict[Any, None] = {}
+        for node in self._get_conflict_set_nodes():
+            node._activate = self._tracking(node, node._activate)
+
+    def _tracking(self, node: Any, activate: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        dirty = self._dirty
+
+        def tracked(token: Any) -> Any:
+            dirty[node] = None
+            return activate(token)
+
+        return tracked
+
+    def changes(self, adding: Any = None, deleting: Any = None) -> tuple[list[Any], list[Any]]:
+        if deleting is not None:
+            for fact in deleting:
+                self.root_node.remove(fact)
+        if adding is not None:
+            for fact in adding:
+                self.root_node.add(fact)
+        added: list[Any] = []
+        removed: list[Any] = []
+        nodes = list(self._dirty)
+        self._dirty.clear()
+        for node in nodes:
+            node_added, node_removed = node.get_activations()
+            added.extend(node_added)
+            removed.extend(node_removed)
+        return added, removed
 
 
 class Case(Fact):
@@ -135,4 +178,5 @@ def compile_rules(rules: Sequence[Rule], label: str = "ossdx") -> type[Knowledge
     }
     attributes["__doc__"] = f"{label}: {len(rules)} rules compiled from YAML"
     attributes["__strategy__"] = SalienceStrategy
+    attributes["__matcher__"] = DirtyTrackingMatcher
     return type("OssdxRules", (KnowledgeEngine,), attributes)

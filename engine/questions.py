@@ -6,9 +6,13 @@ The answer model (stated in kb.yaml ``answer_model`` and in the README): for a d
 multiply *d*'s unnormalised score (the product of the likelihood ratios the answer adds,
 computed by running the rules on the case plus the answer) and ``P(v | other)`` is uniform
 over the finding's values. The expected entropy of the differential after the question is
-``sum_v P(v | case) H(differential | case, v)`` with
-``P(v | case) = sum_d P(d | case) P(v | d)``. The best question maximises the expected
-reduction of entropy; near-ties (within ``settings.near_tie`` of the best gain) prefer the
+``sum_v P(v | case) H(D | case, v)`` with ``P(v | case) = sum_d P(d | case) P(v | d)`` and
+``P(d | case, v)`` the Bayesian posterior under that model, so the expected reduction is the
+mutual information between the diagnosis and the answer (never negative). The best question
+maximises the expected reduction of entropy per question asked: the gain times the chance that the finding can be
+answered rather than 'not assessed' (a question answered 'not assessed' brings nothing),
+``sum_d P(d | case) r_d(finding)`` with the report rates ``r_d`` of
+``knowledge_base/reporting.yaml``. Near-ties (within ``settings.near_tie`` of the best) prefer the
 topic of the previous question, then knowledge-base order.
 """
 
@@ -22,8 +26,9 @@ from typing import Any
 from .cases import Case, unmet_requirement
 from .diagnosis import Reasoner
 from .kb import schema
+from .inference import Trace, WhatIf
 from .kb.model import MODALITIES, KnowledgeBase
-from .scoring import softmax
+from .scoring import ScoreTable, softmax
 
 
 def entropy(probabilities: Mapping[str, float]) -> float:
@@ -55,6 +60,12 @@ class Question:
     outcomes: tuple[Outcome, ...]
     separates: tuple[tuple[str, float], ...]
     changes_leader: bool
+    report_rate: float = 1.0
+
+    @property
+    def value(self) -> float:
+        """Expected information per question asked (gain x chance of an answer)."""
+        return self.gain * self.report_rate
 
     def why(self, kb: KnowledgeBase) -> str:
         """MYCIN's WHY: which diagnoses this question separates, and by how much."""
@@ -132,6 +143,8 @@ class QuestionAdvisor:
     def __init__(self, reasoner: Reasoner):
         self.reasoner = reasoner
         self.kb = reasoner.kb
+        self.whatif = WhatIf(self.kb)
+        self.table = ScoreTable(self.kb)
 
     def relevant(self, finding: str, facts: Mapping[str, Any]) -> bool:
         """Whether asking ``finding`` makes sense given the answers so far."""
@@ -153,16 +166,19 @@ class QuestionAdvisor:
         return result
 
     # ------------------------------------------------------------------ scoring
-    def _log_scores(self, facts: Mapping[str, Any]) -> dict[str, float]:
-        return {s.diagnosis: s.log_score for s in self.reasoner.scores(facts)}
+    def _context(self, facts: Mapping[str, Any]) -> tuple[dict[str, Any], Trace,
+                                                          dict[str, float]]:
+        facts = dict(facts)
+        trace = self.reasoner.python.run(facts)
+        return facts, trace, self.table.log_scores(trace)
 
-    def evaluate(self, case: Case, finding: str, facts: Mapping[str, Any] | None = None,
-                 base: Mapping[str, float] | None = None) -> Question | None:
+    def evaluate(self, case: Case, finding: str,
+                 context: tuple[dict[str, Any], Trace, dict[str, float]] | None = None,
+                 ) -> Question | None:
         """The expected information of asking ``finding`` (None if no answer can matter)."""
         kb = self.kb
         spec = kb.findings[finding]
-        facts = dict(self.reasoner.facts(case) if facts is None else facts)
-        base = self._log_scores(facts) if base is None else base
+        facts, base_trace, base = context or self._context(self.reasoner.facts(case))
         prior = softmax(base)
         h0 = entropy(prior)
         values = [(v, label) for v, label in answer_values(spec)
@@ -170,10 +186,11 @@ class QuestionAdvisor:
                   is None]
         if len(values) < 2:
             return None
+        changed = frozenset({finding})
         outcomes_raw = []
         for value, label in values:
-            after = self._log_scores({**facts, finding: value})
-            outcomes_raw.append((value, label, after))
+            trace = self.whatif.update(base_trace, {**facts, finding: value}, changed)
+            outcomes_raw.append((value, label, self.table.log_scores(trace)))
         # P(v | d) proportional to L_d(v) (uniform P(v | other)); P(v | case) = sum_d ...
         likelihood: dict[str, list[float]] = {}
         for d in base:
@@ -184,8 +201,9 @@ class QuestionAdvisor:
         expected_h = 0.0
         for i, (value, label, after) in enumerate(outcomes_raw):
             p_v = sum(prior[d] * likelihood[d][i] for d in base)
-            posterior = softmax(after)
-            expected_h += p_v * entropy(posterior)
+            if p_v > 0:  # the Bayesian posterior under the answer model: gain = I(D; V) >= 0
+                expected_h += p_v * entropy({d: prior[d] * likelihood[d][i] / p_v for d in base})
+            posterior = softmax(after)  # what the user will see after answering v
             leader = max(posterior, key=lambda d: (posterior[d], d))
             outcomes.append(Outcome(value, label, p_v, leader, posterior[leader], posterior))
         swings = {d: max(o.posterior[d] for o in outcomes) - min(o.posterior[d] for o in outcomes)
@@ -194,56 +212,83 @@ class QuestionAdvisor:
                                  key=lambda x: (-x[1], x[0]))[:3])
         current_leader = max(prior, key=lambda d: (prior[d], d))
         changes = any(o.leader != current_leader and o.probability > 0 for o in outcomes)
+        answerable = sum(p * kb.report_rate(finding, d) for d, p in prior.items())
         return Question(finding, spec.question, spec.help, kb.finding_topics[finding],
-                        max(0.0, h0 - expected_h), tuple(outcomes), separates, changes)
+                        max(0.0, h0 - expected_h), tuple(outcomes), separates, changes,
+                        answerable)
 
     def rank(self, case: Case, performed: frozenset[str] | None = None) -> list[Question]:
-        facts = self.reasoner.facts(case)
-        base = self._log_scores(facts)
+        context = self._context(self.reasoner.facts(case))
         questions = []
         for finding in self.candidates(case, performed):
-            q = self.evaluate(case, finding, facts, base)
+            q = self.evaluate(case, finding, context)
             if q is not None and q.gain > 1e-9:
                 questions.append(q)
         order = {f: i for i, f in enumerate(self.kb.findings)}
-        return sorted(questions, key=lambda q: (-q.gain, order[q.finding]))
+        return sorted(questions, key=lambda q: (-q.value, order[q.finding]))
 
     def advise(self, case: Case, last_topic: str | None = None) -> Advice:
         """The next question, or why to stop; and the best test not yet performed."""
         kb = self.kb
         ranked = self.rank(case)
-        probs = softmax(self._log_scores(self.reasoner.facts(case)))
+        probs = softmax(self._context(self.reasoner.facts(case))[2])
         leader = max(probs, key=lambda d: (probs[d], d))
         threshold = kb.settings.confidence_threshold
         test = self.next_test(case, ranked[0].gain if ranked else 0.0)
         if probs[leader] >= threshold:
             return Advice(None, f"{kb.name_of(leader)} has reached {probs[leader]:.0%} "
                           f"(threshold {threshold:.0%}).", test, tuple(ranked))
-        if not any(q.changes_leader for q in ranked):
-            return Advice(None, "No remaining question could change the leading diagnosis "
-                          f"({kb.name_of(leader)}).", test, tuple(ranked))
+        if not self._leader_can_change(probs, leader, ranked):
+            return Advice(None, "No remaining answers, even all together, could change the "
+                          f"leading diagnosis ({kb.name_of(leader)}).", test, tuple(ranked))
         best = ranked[0]
-        near = [q for q in ranked if q.gain >= best.gain * (1 - kb.settings.near_tie)]
+        near = [q for q in ranked if q.value >= best.value * (1 - kb.settings.near_tie)]
         chosen = next((q for q in near if last_topic and q.topic == last_topic), best)
         return Advice(chosen, None, test, tuple(ranked))
+
+    @staticmethod
+    def _leader_can_change(probs: Mapping[str, float], leader: str,
+                           ranked: Sequence[Question]) -> bool:
+        """Whether some combination of remaining answers could overtake the leader.
+
+        An optimistic bound: for each rival, add up, over the remaining questions, the best
+        gain in log-odds against the leader any single answer gives. If even that sum cannot
+        close the gap for any rival, nothing left can change the leader.
+        """
+        for rival, p in probs.items():
+            if rival == leader or p <= 0:
+                continue
+            gap = math.log(probs[leader] / p)
+            reach = 0.0
+            for question in ranked:
+                best = 0.0
+                for outcome in question.outcomes:
+                    after = outcome.posterior
+                    if after[rival] > 0 and after[leader] > 0:
+                        best = max(best, math.log(after[rival] / after[leader]) + gap)
+                reach += best
+                if reach > gap:
+                    return True
+        return False
 
     def next_test(self, case: Case, best_gain: float) -> TestSuggestion | None:
         """A bone-imaging modality not yet performed whose findings would separate best."""
         kb = self.kb
         performed = kb.vocabulary.expand_modalities(case.modalities)
-        facts = self.reasoner.facts(case)
-        base = self._log_scores(facts)
+        facts, base_trace, base = self._context(self.reasoner.facts(case))
+        current = set(self.candidates(case))
         best: TestSuggestion | None = None
         for mod_id, modality in kb.vocabulary.modalities.items():
             if mod_id in performed or modality.bone_imaging != "yes":
                 continue
             with_mod = kb.vocabulary.expand_modalities(case.modalities | {mod_id})
-            new_findings = [f for f in self.candidates(case, with_mod)
-                            if f not in self.candidates(case)]
+            new_findings = [f for f in self.candidates(case, with_mod) if f not in current]
+            mod_facts = {**facts, MODALITIES: with_mod}
+            mod_trace = self.whatif.update(base_trace, mod_facts, frozenset({MODALITIES}))
             gains = []
             for finding in new_findings:
-                mod_facts = {**facts, MODALITIES: with_mod}
-                q = self.evaluate(case, finding, mod_facts, base)
+                q = self.evaluate(case, finding,
+                                  (mod_facts, mod_trace, self.table.log_scores(mod_trace)))
                 if q is not None:
                     gains.append((q.gain, finding))
             if not gains:

@@ -117,3 +117,43 @@ def score(kb: KnowledgeBase, trace: Trace) -> list[Score]:
         for dx, (p, e, s) in partial.items()
     ]
     return sorted(scores, key=lambda s: (-round(s.probability, 12), s.diagnosis))
+
+
+class ScoreTable:
+    """Precomputed rule weights for fast log-scores (the same model as :func:`score`).
+
+    Question selection evaluates thousands of what-if answers; this computes only the
+    unnormalised log-scores, with the same grouping rule (the strongest rule of a group
+    counts), without building explanation objects.
+    """
+
+    def __init__(self, kb: KnowledgeBase):
+        self.base = {d: math.log(p) for d, p in kb.base_priors.items()}
+        self.weight = kb.settings.evidence_weight
+        self.entries: dict[str, tuple[str, float, str | None, bool]] = {}
+        for rule in kb.rules:
+            if rule.kind in (Kind.PRIOR, Kind.EVIDENCE):
+                self.entries[rule.id] = (rule.target, math.log(rule.lr), rule.group,
+                                         rule.kind is Kind.EVIDENCE)
+
+    def log_scores(self, trace: Trace) -> dict[str, float]:
+        scores = dict(self.base)
+        best: dict[tuple[str, str], tuple[float, str]] = {}
+        for rule_id in trace.fired:
+            entry = self.entries.get(rule_id)
+            if entry is None:
+                continue
+            target, log_lr, group, is_evidence = entry
+            if not is_evidence:
+                scores[target] += log_lr
+            elif group is None:
+                scores[target] += self.weight * log_lr
+            else:
+                key = (target, group)
+                current = best.get(key)
+                # same choice as _grouped: larger |log LR|, then the smaller rule id
+                if current is None or (abs(log_lr), current[1]) > (abs(current[0]), rule_id):
+                    best[key] = (log_lr, rule_id)
+        for (target, _), (log_lr, _) in best.items():
+            scores[target] += self.weight * log_lr
+        return scores

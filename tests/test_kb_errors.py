@@ -108,6 +108,76 @@ BROKEN = {
         "concepts/basic.yaml", '- {findings: {cortical_breach: "no"}, fires: "no"}',
         '- {findings: {cortical_brech: "no"}, fires: "no"}', 12,
         ["unknown finding 'cortical_brech'"]),
+    # ------------------------------------------------------------ lint: rules that never fire
+    "never_fires_disjoint_values": (
+        "diagnoses/alpha.yaml", "    when: {density: lytic}\n",
+        "    when:\n      density: lytic\n      all:\n        - {density: sclerotic}\n", 26,
+        ["rule 'alpha.lytic' can never fire", "no value of 'density' meets both",
+         "'density: sclerotic'", "'density: lytic' (line 24)"]),
+    "never_fires_not_every_value": (
+        "diagnoses/alpha.yaml", "when: {density: lytic}",
+        "when: {density: {not: [lytic, sclerotic]}}", 23,
+        ["rule 'alpha.lytic' can never fire", "excludes every value of 'density'"]),
+    "never_fires_concept_required_and_forbidden": (
+        "diagnoses/alpha.yaml", "when: {concept: aggressive}",
+        "when: {concept: aggressive, without_concept: aggressive}", 17,
+        ["rule 'alpha.aggressive' can never fire", "forbids concept 'aggressive'",
+         "also needs 'concept: aggressive'"]),
+    "never_fires_needs_excluded_modality": (
+        "diagnoses/alpha.yaml", "when: {density: lytic}",
+        "when: {density: lytic, without_modality: [XR, CT]}", 23,
+        ["rule 'alpha.lytic' can never fire", "'density' needs one of the modalities CT, XR",
+         "the same condition excludes"]),
+    "never_fires_modality_required_and_excluded": (
+        "diagnoses/other.yaml", "when: {region: rib, patient: {primary: none}}",
+        "when: {region: rib, modality: MRI, without_modality: MRI}", 11,
+        ["rule 'other.none' can never fire", "needs 'modality: MRI' but also excludes it"]),
+    "never_fires_unknown_and_known": (
+        "diagnoses/alpha.yaml", "when: {density: lytic}",
+        "when: {density: lytic, unknown: density}", 23,
+        ["rule 'alpha.lytic' can never fire",
+         "'density' cannot be both not assessed and 'density: lytic'"]),
+    "never_fires_numbers_across_conditions": (
+        "concepts/basic.yaml", "        when: {concept: aggressive, size_cm: {at_least: 5}}\n",
+        "        when:\n          concept: aggressive\n          size_cm: {at_least: 5}\n"
+        "          all:\n            - size_cm: {below: 2}\n", 23,
+        ["rule 'very_aggressive.large' can never fire",
+         "no number meets both 'size_cm: {below: 2}' and 'size_cm: {at_least: 5}'"]),
+    "never_fires_through_concept": (
+        "diagnoses/alpha.yaml", "when: {concept: aggressive}",
+        "when: {concept: aggressive, cortical_breach: \"no\"}", 17,
+        ["rule 'alpha.aggressive' can never fire",
+         "concept 'aggressive' is derived only from 'cortical_breach: yes'",
+         "concepts/basic.yaml:8"]),
+    "never_fires_underivable_concept": (
+        "concepts/basic.yaml", 'when: {cortical_breach: "yes"}',
+        'when: {cortical_breach: "yes", all: [{cortical_breach: "no"}]}', 8,
+        ["rule 'aggressive.breach' can never fire", "no value of 'cortical_breach'"]),
+    "never_fires_prior_factor": (
+        "diagnoses/alpha.yaml", "    when: {region: spine}\n",
+        "    when:\n      region: spine\n      all:\n        - region: rib\n", 14,
+        ["prior factor 'alpha.prior.spine' can never fire", "no value of 'region' meets both"]),
+    # ------------------------------------------------------------ lint: rule examples as tests
+    "example_expected_to_fire_does_not": (
+        "concepts/basic.yaml", '- {findings: {cortical_breach: "no"}, fires: "no"}',
+        '- {findings: {cortical_breach: "no"}, fires: "yes"}', 12,
+        ["example 2 of rule 'aggressive.breach' expects it to fire, but it does not",
+         "'cortical_breach: yes' does not hold (the example has no)"]),
+    "example_expected_silent_fires": (
+        "concepts/basic.yaml", '- {findings: {cortical_breach: "yes"}, fires: "yes"}',
+        '- {findings: {cortical_breach: "yes"}, fires: "no"}', 11,
+        ["example 1 of rule 'aggressive.breach' expects it not to fire, but it does",
+         "the example meets 'cortical_breach: yes'"]),
+    "example_on_evidence_rule_fails": (
+        "diagnoses/alpha.yaml", "    strength: weak\n    references: [ref_a]\n",
+        "    strength: weak\n    references: [ref_a]\n    examples:\n"
+        "      - {findings: {density: sclerotic}, fires: \"yes\"}\n", 28,
+        ["example 1 of rule 'alpha.lytic' expects it to fire",
+         "'density: lytic' does not hold (the example has sclerotic)"]),
+    # ------------------------------------------------------------ case files
+    "case_truth_unknown": (
+        "cases/alpha-case.yaml", "truth: alpha", "truth: alfa", 4,
+        ["unknown diagnosis 'alfa'", "did you mean 'alpha'"]),
 }
 
 QUIZ = """quizzes:

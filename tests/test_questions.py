@@ -48,12 +48,13 @@ def test_best_question_separates_the_leaders(kb, advisor):
 
 
 def test_questions_are_ranked_by_expected_gain(kb, advisor):
-    """The ranking is by expected information gain, highest first."""
+    """The ranking is by expected information per question (gain x report rate)."""
     case = make_case(kb, {"region": "spine"}, modalities=["CT", "MRI"])
     ranked = advisor.rank(case)
-    gains = [q.gain for q in ranked]
-    assert gains == sorted(gains, reverse=True)
-    assert all(g > 0 for g in gains)
+    values = [q.value for q in ranked]
+    assert values == sorted(values, reverse=True)
+    assert all(q.gain > 0 and 0 < q.report_rate <= 1 and q.value == q.gain * q.report_rate
+               for q in ranked)
 
 
 def test_stops_when_confident(kb, advisor):

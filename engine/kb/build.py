@@ -54,6 +54,7 @@ SINGLE_FILES: dict[str, type[BaseModel]] = {
     "modalities.yaml": schema.ModalitiesFile,
     "patient.yaml": schema.PatientFile,
     "seed_coverage.yaml": schema.CoverageFile,
+    "reporting.yaml": schema.ReportingFile,
 }
 FOLDERS: dict[str, type[BaseModel]] = {
     "findings": schema.FindingsFile,
@@ -227,6 +228,7 @@ class _Assembler:
         self._teaching_files()
         quizzes = self._quizzes()
         coverage = self._coverage()
+        report_rates = self._report_rates(vocab, diagnoses)
         self._stratify(concepts)
         if self.manifest.other_diagnosis not in diagnoses:
             doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
@@ -255,6 +257,7 @@ class _Assembler:
             rules=tuple(rules),
             base_priors=MappingProxyType(priors),
             relevance=MappingProxyType(relevance),
+            report_rates=MappingProxyType(report_rates),
             strength_lr=MappingProxyType({"strong": scale.strong, "moderate": scale.moderate,
                                           "weak": scale.weak}),
         )
@@ -594,6 +597,26 @@ class _Assembler:
                                  f"unknown knowledge-base id '{item}'"
                                  f"{did_you_mean(item, known)}", "unknown-id")
         return tuple(parsed.model.sections)
+
+    def _report_rates(self, vocab: Vocabulary, diagnoses: dict[str, Any],
+                      ) -> dict[str, dict[str, float]]:
+        """finding -> {diagnosis or '*': rate}; findings not listed count as always answered."""
+        parsed = self.b.single("reporting.yaml")
+        if parsed is None:
+            return {}
+        rates: dict[str, dict[str, float]] = {}
+        for finding, rate in parsed.model.rates.items():
+            path = ("rates", finding)
+            if finding not in vocab.findings:
+                self.b.error(parsed.doc, path, f"unknown finding '{finding}'"
+                             f"{did_you_mean(finding, vocab.findings)}", "unknown-finding")
+                continue
+            for dx in rate.by_diagnosis:
+                if dx not in diagnoses:
+                    self.b.error(parsed.doc, (*path, "by_diagnosis", dx), f"unknown diagnosis "
+                                 f"'{dx}'{did_you_mean(dx, diagnoses)}", "unknown-diagnosis")
+            rates[finding] = {"*": rate.overall, **rate.by_diagnosis}
+        return rates
 
     # ---------------------------------------------------------------- stratification
     def _stratify(self, concepts: dict[str, Any]) -> None:

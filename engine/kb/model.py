@@ -170,6 +170,7 @@ class KnowledgeBase:
     base_priors: Mapping[str, float]
     strength_lr: Mapping[str, float]
     relevance: Mapping[str, tuple[Conjunction, ...]] = field(default_factory=dict)
+    report_rates: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(default_factory=dict)
     _index: dict[str, Rule] = field(init=False, repr=False, compare=False)
 
@@ -205,6 +206,13 @@ class KnowledgeBase:
             return True
         return any(all(a.var not in facts or a.holds(facts, frozenset()) for a in conj)
                    for conj in dnf)
+
+    def report_rate(self, finding: str, diagnosis: str | None = None) -> float:
+        """How often ``finding`` is reported when it can be (given ``diagnosis`` if known)."""
+        rates = self.report_rates.get(finding)
+        if not rates:
+            return 1.0
+        return rates.get(diagnosis, rates["*"]) if diagnosis else rates["*"]
 
     def rules_of(self, kind: Kind) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.kind is kind)

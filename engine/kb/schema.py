@@ -275,6 +275,20 @@ class QuizzesFile(Model):
     quizzes: list[Quiz]
 
 
+class ReportRate(Model):
+    overall: Annotated[float, Field(gt=0.0, le=1.0)]
+    by_diagnosis: dict[Id, Annotated[float, Field(gt=0.0, le=1.0)]] = {}
+
+
+class ReportingFile(Model):
+    """How often each finding is reported (answerable) when its modality was performed."""
+
+    description: Text
+    method: Text
+    measured: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    rates: dict[Id, ReportRate]
+
+
 class SeedSection(Model):
     heading: Text
     covered_by: list[str] = Field(min_length=1)
