@@ -129,6 +129,7 @@ def cmd_app(args: argparse.Namespace, out: TextIO) -> int:
     command = [sys.executable, "-m", "streamlit", "run", str(app),
                "--browser.gatherUsageStats", "false", *args.streamlit_args]
     out.flush()
+    os.chdir(app.parent)  # streamlit reads .streamlit/config.toml from the working directory
     os.execv(sys.executable, command)
     return EXIT_OK  # pragma: no cover
 

@@ -132,7 +132,7 @@ class Differential:
             "differential": [e.as_dict() for e in self.entries],
             "pitfalls": [n.as_dict() for n in self.pitfalls],
             "recommendations": [n.as_dict() for n in self.recommendations],
-            "fired_rules": list(self.trace.fired),
+            "fired_rules": sorted(self.trace.fired),
             "concepts": sorted(self.trace.concepts),
         }
 
@@ -179,7 +179,7 @@ class Reasoner:
                 log_score=s.log_score,
             ))
         pitfalls, recommendations = [], []
-        for rule_id in trace.fired:
+        for rule_id in sorted(trace.fired):
             rule = kb.rule(rule_id)
             if rule.kind is Kind.PITFALL:
                 pitfalls.append(self._notice(rule, facts, trace))

@@ -129,7 +129,7 @@ def expected_findings(kb: KnowledgeBase, diagnosis: str, facts: Mapping[str, Any
                 values = tuple(sorted(atom.values)) if atom.op is Op.IN else ()
                 text = describe_atom(atom, kb.label_of, lambda v: _var_name(kb, v))
                 current = best.get(atom.var)
-                if current is None or rule.lr > current.lr:
+                if current is None or (rule.lr, current.rule) > (current.lr, rule.id):
                     best[atom.var] = Expected(atom.var, values, rule.id, rule.lr, text)
             break
     ranked = sorted(best.values(), key=lambda e: (-e.lr, e.finding))

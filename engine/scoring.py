@@ -97,7 +97,7 @@ def score(kb: KnowledgeBase, trace: Trace) -> list[Score]:
     """Posterior of every diagnosis, sorted by probability (ties by id), highest first."""
     factors: dict[str, list[Rule]] = {d: [] for d in kb.diagnoses}
     evidence: dict[str, list[Rule]] = {d: [] for d in kb.diagnoses}
-    for rule_id in trace.fired:
+    for rule_id in sorted(trace.fired):  # by id: the result never depends on file order
         rule = kb.rule(rule_id)
         if rule.kind is Kind.PRIOR:
             factors[rule.target].append(rule)
@@ -139,7 +139,7 @@ class ScoreTable:
     def log_scores(self, trace: Trace) -> dict[str, float]:
         scores = dict(self.base)
         best: dict[tuple[str, str], tuple[float, str]] = {}
-        for rule_id in trace.fired:
+        for rule_id in sorted(trace.fired):
             entry = self.entries.get(rule_id)
             if entry is None:
                 continue

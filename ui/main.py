@@ -1,28 +1,74 @@
-"""Minimal page: the differential of an example case (the full app is built in ui/pages)."""
+"""The app shell: page set-up, navigation, the sidebar, and knowledge-base errors.
+
+Each page is a small script under ``ui/pages/`` that draws itself inside the error boundary
+(:func:`ui.boundary.run_page`).
+"""
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
-from engine.cases import load_case
-from engine.diagnosis import Reasoner
-from engine.kb import default_kb_path, load_knowledge_base
+from . import state
+from .boundary import callback
+from .resources import current_context
+from .text import problem_lines, safe
+
+logger = logging.getLogger("ossdx.ui")
+
+PAGES = {
+    "Diagnose": [
+        ("ui/pages/workup.py", "Work-up", ":material/stethoscope:", "workup"),
+        ("ui/pages/quick_entry.py", "Quick entry", ":material/bolt:", "quick"),
+        ("ui/pages/examples.py", "Examples", ":material/menu_book:", "examples"),
+    ],
+    "More": [
+        ("ui/pages/response.py", "Treatment response", ":material/monitoring:", "response"),
+        ("ui/pages/knowledge_base.py", "Knowledge base", ":material/account_tree:", "kb"),
+    ],
+}
 
 
-@st.cache_resource
-def _reasoner(fingerprint_path: str) -> Reasoner:
-    return Reasoner(load_knowledge_base(fingerprint_path))
+@callback
+def _new_case() -> None:
+    state.reset()
+
+
+def _sidebar() -> None:
+    context, errors = current_context()
+    with st.sidebar:
+        if context is not None:
+            kb = context.kb
+            st.caption(f"{safe(kb.manifest.name, line_start=False)} · "
+                       f"version {safe(kb.version, line_start=False)}")
+            title = None if state.meta().get("quiz") else state.meta().get("title")
+            count = len(state.findings())
+            st.markdown(f"**Current case**  \n{safe(title, line_start=False) if title else 'new'}"
+                        f" · {count} finding{'' if count == 1 else 's'}")
+            st.button("New case", key="sidebar.new_case", on_click=_new_case,
+                      icon=":material/add:", width="stretch")
+            st.info(safe(kb.manifest.disclaimer), icon=":material/info:")
+    if errors:
+        where = f"; still serving version {context.kb.version}" if context is not None else ""
+        st.error(f"**The knowledge base has {len(errors)} problem"
+                 f"{'' if len(errors) == 1 else 's'}{safe(where, line_start=False)}**  \n"
+                 + problem_lines(errors), icon=":material/error:")
 
 
 def run() -> None:
-    st.set_page_config(page_title="ossdx", layout="wide")
-    st.title("ossdx: bone lesions in breast cancer")
-    reasoner = _reasoner(str(default_kb_path()))
-    kb = reasoner.kb
-    st.caption(kb.manifest.disclaimer)
-    cases = sorted((kb.root / "cases" / "seed").glob("*.yaml"))
-    chosen = st.selectbox("Example case", cases, format_func=lambda p: p.stem, key="example")
-    case = load_case(chosen, kb)
-    differential = reasoner.diagnose(case)
-    for entry in differential.entries[:5]:
-        st.write(f"{entry.name}: {entry.probability:.1%}")
+    """Set up the page, the navigation and the sidebar, then draw the chosen page."""
+    st.set_page_config(page_title="ossdx · bone lesions in breast cancer",
+                       page_icon="🦴", layout="wide")
+    pages = {section: [st.Page(path, title=title, icon=icon, url_path=url, default=i == 0
+                               and section == "Diagnose")
+                       for i, (path, title, icon, url) in enumerate(items)]
+             for section, items in PAGES.items()}
+    page = st.navigation(pages)
+    try:
+        state.init()
+        _sidebar()
+    except Exception:
+        logger.exception("the app shell failed")
+        st.error("The app could not start completely; the details are in the server log.")
+    page.run()

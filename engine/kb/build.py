@@ -89,7 +89,7 @@ class _Parsed:
 class _Builder:
     root: Path
     problems: list[Problem] = field(default_factory=list)
-    digest: Any = field(default_factory=hashlib.sha256)
+    contents: dict[str, str] = field(default_factory=dict)
     docs: dict[str, list[_Parsed]] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
 
@@ -143,14 +143,20 @@ class _Builder:
             self.problems.extend(exc.problems)
             self.failed.add(key)
             return
-        self.digest.update(str(path.relative_to(self.root)).encode())
-        self.digest.update(repr(doc.data).encode())
+        self.contents[path.relative_to(self.root).as_posix()] = repr(doc.data)
         parsed, problems = validate_model(doc, model)
         self.problems.extend(problems)
         if parsed is None:
             self.failed.add(key)
         else:
             self.docs.setdefault(key, []).append(_Parsed(doc, parsed))
+
+    def fingerprint(self) -> str:
+        """A hash of every file's content, independent of the order files were read in."""
+        digest = hashlib.sha256()
+        for name in sorted(self.contents):
+            digest.update(name.encode() + b"\0" + self.contents[name].encode() + b"\0")
+        return digest.hexdigest()
 
     def single(self, key: str) -> _Parsed | None:
         found = self.docs.get(key)
@@ -242,7 +248,7 @@ class _Assembler:
         return KnowledgeBase(
             root=self.b.root,
             manifest=self.manifest,
-            fingerprint=self.b.digest.hexdigest(),
+            fingerprint=self.b.fingerprint(),
             references=MappingProxyType(self.references),
             vocabulary=vocab,
             finding_topics=MappingProxyType(finding_topics),

@@ -1,0 +1,286 @@
+"""The ranked differential and everything that explains it (shared by work-up and quick entry).
+
+Shows the chart, the contrast card for a declared metastasis-vs-mimic pair, the pitfalls,
+each entry's evidence for and against with the findings that fired each rule (HOW), the
+expected findings, teaching points and references, "why not X?", the recommendations, the
+next best test and the export buttons. All text comes from the knowledge base or the case.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from engine.cases import Case
+from engine.contrast import contrast, is_mimic_pair
+from engine.diagnosis import Differential, Entry, Reason
+from engine.export import diagnosis_json, to_fhir, to_markdown
+from engine.questions import Advice
+from engine.report import shown_entries
+from engine.whynot import WhyNot, explain_why_not
+
+from .resources import Context
+from .text import percent, safe
+
+
+FOR = ":green[**+**]"
+AGAINST = ":red[**−**]"
+
+
+# ------------------------------------------------------------------ chart
+def chart_data(differential: Differential, entries: Sequence[Entry]) -> pd.DataFrame:
+    """The rows of the bar chart: rank, diagnosis name, probability."""
+    return pd.DataFrame({
+        "rank": list(range(1, len(entries) + 1)),
+        "diagnosis": [e.name for e in entries],
+        "probability": [round(e.probability, 6) for e in entries],
+        "label": [percent(e.probability) for e in entries],
+        "leader": [e.id == differential.leader.id for e in entries],
+    })
+
+
+def probability_chart(differential: Differential, entries: Sequence[Entry]) -> alt.LayerChart:
+    """A horizontal bar chart of the shown entries, ranked, the leader highlighted."""
+    data = chart_data(differential, entries)
+    y = alt.Y("diagnosis:N", sort=alt.SortField("rank"), title=None,
+              axis=alt.Axis(labelLimit=320))
+    bars = alt.Chart(data).mark_bar(cornerRadiusEnd=3).encode(
+        x=alt.X("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%")),
+        y=y,
+        color=alt.condition(alt.datum.leader, alt.value("#1f6feb"), alt.value("#8fb3e8")),
+    )
+    labels = bars.mark_text(align="left", dx=4).encode(text="label:N", color=alt.value("#333"))
+    return (bars + labels).properties(height=34 * len(entries) + 20)
+
+
+# ------------------------------------------------------------------ pieces
+def _references(ctx: Context, ids: Iterable[str]) -> list[str]:
+    lines = []
+    for ref_id in dict.fromkeys(ids):
+        ref = ctx.kb.references.get(ref_id)
+        if ref is None:
+            continue
+        where = ""
+        if ref.doi:
+            where = f" doi:{safe(ref.doi, line_start=False)}"
+        elif ref.url:
+            where = f" {safe(ref.url, line_start=False)}"
+        lines.append(f"- `{ref_id}` {safe(ref.citation, line_start=False)}{where}")
+    return lines
+
+
+def _reason_line(reason: Reason, sign: str) -> str:
+    used = "; ".join(safe(u.label, line_start=False) for u in reason.findings) \
+        or "patient context"
+    note = "" if reason.counted else \
+        f" · *not counted: same sign as* `{reason.superseded_by}`"
+    return (f"{sign} {safe(reason.text, line_start=False)} "
+            f"*({safe(reason.strength, line_start=False)})*{note}  \n"
+            f"↳ {used} · `{reason.rule}`")
+
+
+def _entry_details(ctx: Context, differential: Differential, entry: Entry) -> None:
+    kb = ctx.kb
+    diagnosis = kb.diagnoses.get(entry.id)
+    if diagnosis is not None:
+        st.caption(safe(diagnosis.description))
+    evidence, teaching, refs = st.tabs(["Evidence (HOW)", "Teaching points", "References"])
+    with evidence:
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**For**")
+            lines = [_reason_line(r, FOR) for r in entry.evidence_for]
+            st.markdown("\n\n".join(lines) if lines else "*nothing entered supports it*")
+        with right:
+            st.markdown("**Against**")
+            lines = [_reason_line(r, AGAINST) for r in entry.evidence_against]
+            st.markdown("\n\n".join(lines) if lines else "*nothing entered speaks against it*")
+        prior = f"Prior: base {entry.base_prior:g}"
+        if entry.prior_factors:
+            prior += " · " + " · ".join(
+                f"×{r.lr:g} {safe(r.text, line_start=False)}" for r in entry.prior_factors)
+        st.caption(prior)
+        if entry.expected:
+            st.markdown("**Expected, not yet entered**  \n" + "  \n".join(
+                f"◦ {safe(e.label, line_start=False)}" for e in entry.expected))
+    with teaching:
+        points = [r.teaching_point for r in (*entry.evidence_for, *entry.evidence_against)
+                  if r.teaching_point]
+        if diagnosis is not None:
+            points += [tp.text for tp in diagnosis.teaching_points]
+        st.markdown("\n".join(f"- {safe(p, line_start=False)}" for p in dict.fromkeys(points))
+                    or "*none in the knowledge base*")
+    with refs:
+        ids = [ref for r in (*entry.prior_factors, *entry.evidence_for, *entry.evidence_against)
+               for ref in r.references]
+        if diagnosis is not None:
+            ids += [ref for tp in diagnosis.teaching_points for ref in tp.references]
+        lines = _references(ctx, ids)
+        st.markdown("\n".join(lines) if lines else "*no references*")
+
+
+def _contrast_card(ctx: Context, case: Case, differential: Differential) -> None:
+    first, second = (e.id for e in differential.entries[:2])
+    if not is_mimic_pair(ctx.kb, first, second):
+        return
+    card = contrast(ctx.reasoner, first, second, case)
+    kb = ctx.kb
+    with st.container(border=True, key="contrast"):
+        st.markdown(f"#### :material/compare_arrows: {safe(card.first_name, line_start=False)}"
+                    f" or {safe(card.second_name, line_start=False)}?")
+        st.caption("The signs that tell these two apart best, computed from the rules: the "
+                   "factor each sign would bring to each diagnosis.")
+        cols = st.columns(2)
+        for col, name, signs, mine in ((cols[0], card.first_name, card.favour_first, 0),
+                                       (cols[1], card.second_name, card.favour_second, 1)):
+            with col:
+                st.markdown(f"**Favours {safe(name, line_start=False)}**")
+                lines = []
+                for s in signs:
+                    factor = (s.first_factor, s.second_factor)
+                    status = " · :material/check: entered" if s.entered else ""
+                    needs = f" · needs {safe(kb.vocabulary.modalities[s.modality].name)}" \
+                        if s.modality else ""
+                    lines.append(
+                        f"- **{safe(kb.findings[s.finding].name, line_start=False)}: "
+                        f"{safe(s.label, line_start=False)}** — ×{factor[mine]:.3g} vs "
+                        f"×{factor[1 - mine]:.3g}{status}{needs}")
+                st.markdown("\n".join(lines) if lines else "*no sign in the rules*")
+
+
+def _why_not(ctx: Context, differential: Differential, entries: Sequence[Entry],
+             key: str) -> None:
+    lower = [e.id for e in entries[1:]]
+    if not lower:
+        return
+    names = {e.id: e.name for e in differential.entries}
+    st.markdown("##### Why not …?")
+    choice = st.selectbox("Why not", lower, index=None, key=f"whynot.{key}",
+                          format_func=lambda d: names[d], label_visibility="collapsed",
+                          placeholder="Choose a lower diagnosis to see what kept it out")
+    if choice is None:
+        return
+    why = explain_why_not(ctx.reasoner, differential, choice)
+    show_why_not(ctx, why)
+
+
+def show_why_not(ctx: Context, why: WhyNot) -> None:
+    """What kept a diagnosis out, and the smallest change that would put it on top."""
+    kb = ctx.kb
+    name, leader = safe(why.name, line_start=False), safe(why.leader_name, line_start=False)
+    with st.container(border=True, key="whynot_card"):
+        st.markdown(f"**{name}** is ranked {why.rank} ({percent(why.probability)}); "
+                    f"**{leader}** leads with {percent(why.leader_probability)}.  \n"
+                    f"Prior after the context: {why.prior:.3g} against {why.leader_prior:.3g}.")
+        left, right = st.columns(2)
+        with left:
+            st.markdown(f"**Against {name}**")
+            lines = [_reason_line(r, AGAINST) for r in why.against]
+            st.markdown("\n\n".join(lines) if lines else "*no evidence against it*")
+        with right:
+            st.markdown(f"**For {leader}**")
+            lines = [_reason_line(r, FOR) for r in why.leader_for]
+            st.markdown("\n\n".join(lines) if lines else "*no evidence for it*")
+        if why.fixes:
+            st.markdown(f"**Smallest change that puts {name} on top** "
+                        f"({why.size} finding{'s' if why.size > 1 else ''}):")
+            st.markdown("\n".join(
+                "- " + " **and** ".join(safe(c.describe(kb), line_start=False)
+                                        for c in fix.changes)
+                + f" → {name} {percent(fix.probability)}" for fix in why.fixes))
+        else:
+            st.info(f"No change of one or two findings puts {name} on top "
+                    f"({why.tried} what-ifs tried).")
+
+
+def _pitfalls(differential: Differential) -> None:
+    for notice in differential.pitfalls:
+        used = "; ".join(safe(u.label, line_start=False) for u in notice.findings)
+        st.warning(f"**{safe(notice.title, line_start=False)}** — "
+                   f"{safe(notice.text, line_start=False)}"
+                   + (f"  \n*Triggered by: {used}*" if used else ""), icon=":material/warning:")
+
+
+def _recommendations(ctx: Context, differential: Differential, advice: Advice | None) -> None:
+    kb = ctx.kb
+    if differential.recommendations:
+        st.markdown("##### Recommendations")
+        lines = []
+        for rec in differential.recommendations:
+            category = rec.category.replace("_", " ")
+            modality = f" · {safe(kb.vocabulary.modalities[rec.modality].name)}" \
+                if rec.modality in kb.vocabulary.modalities else ""
+            lines.append(f"- **{safe(rec.title, line_start=False)}** "
+                         f"({safe(category, line_start=False)}{modality}): "
+                         f"{safe(rec.text, line_start=False)}")
+        st.markdown("\n".join(lines))
+    if advice is not None and advice.test is not None:
+        test = advice.test
+        dose = f", about {test.effective_dose_msv:g} mSv" if test.effective_dose_msv else ""
+        shows = ", ".join(kb.findings[f].name for f in test.findings if f in kb.findings)
+        st.info(f"**Next best test: {safe(test.name, line_start=False)}** (radiation "
+                f"{safe(test.radiation, line_start=False)}{dose}); it would show "
+                f"{safe(shows, line_start=False)}.", icon=":material/radiology:")
+
+
+def _file_stem(case: Case) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", case.name).strip("-.")[:60] or "work-up"
+
+
+def export_buttons(ctx: Context, differential: Differential, advice: Advice | None,
+                   not_assessed: Sequence[str], key: str) -> None:
+    """Download buttons: Markdown report, JSON in the CLI's format, FHIR DiagnosticReport."""
+    kb = ctx.kb
+    stem = _file_stem(differential.case)
+    markdown = to_markdown(kb, differential, advice, not_assessed=not_assessed)
+    data = json.dumps(diagnosis_json(kb, differential, advice), indent=2, ensure_ascii=False)
+    fhir = json.dumps(to_fhir(kb, differential, markdown=markdown), indent=2,
+                      ensure_ascii=False)
+    st.markdown("##### Export")
+    cols = st.columns(3)
+    cols[0].download_button("Markdown report", markdown, file_name=f"ossdx-{stem}.md",
+                            mime="text/markdown", key=f"export.{key}.md", on_click="ignore",
+                            icon=":material/description:", width="stretch")
+    cols[1].download_button("JSON (CLI format)", data, file_name=f"ossdx-{stem}.json",
+                            mime="application/json", key=f"export.{key}.json",
+                            on_click="ignore", icon=":material/data_object:", width="stretch")
+    cols[2].download_button("FHIR report", fhir, file_name=f"ossdx-{stem}.fhir.json",
+                            mime="application/fhir+json", key=f"export.{key}.fhir",
+                            on_click="ignore", icon=":material/local_hospital:",
+                            width="stretch", help="FHIR R4 DiagnosticReport, status preliminary")
+
+
+# ------------------------------------------------------------------ the whole panel
+def render_results(ctx: Context, case: Case, differential: Differential, advice: Advice | None,
+                   *, key: str, not_assessed: Sequence[str] = ()) -> None:
+    """The differential with its explanation, pitfalls, recommendations and exports."""
+    kb = ctx.kb
+    entries = shown_entries(kb, differential)
+    leader = differential.leader
+    with st.container(key=f"leader_{key}"):
+        st.markdown(f"### {safe(leader.name)} · {percent(leader.probability)}")
+    st.caption(f"Leading diagnosis · {len(case.findings)} finding"
+               f"{'' if len(case.findings) == 1 else 's'} entered · knowledge base "
+               f"{safe(kb.version, line_start=False)}")
+    st.altair_chart(probability_chart(differential, entries), key=f"chart.{key}",
+                    width="stretch")
+    hidden = len(differential.entries) - len(entries)
+    if hidden:
+        st.caption(f"{hidden} more below {kb.settings.show_above:.0%}.")
+    _contrast_card(ctx, case, differential)
+    _pitfalls(differential)
+    st.markdown("##### Differential, with the reasons")
+    for rank, entry in enumerate(entries, 1):
+        with st.expander(f"{rank}. {safe(entry.name, line_start=False)} — "
+                         f"{percent(entry.probability)}", expanded=rank == 1):
+            _entry_details(ctx, differential, entry)
+    _why_not(ctx, differential, entries, key)
+    _recommendations(ctx, differential, advice)
+    export_buttons(ctx, differential, advice, not_assessed, key)
+    st.caption(safe(kb.manifest.disclaimer))

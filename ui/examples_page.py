@@ -1,0 +1,109 @@
+"""Examples: every case file of the knowledge base, loadable in one click (seed cases first)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from engine.cases import iter_case_files, load_case
+from engine.errors import InputError
+from engine.kb import KnowledgeBase
+from engine.kb.holder import snapshot
+
+from . import state
+from .boundary import callback
+from .resources import Context
+from .text import problem_lines, safe
+
+GOTO_WORKUP = "examples.goto_workup"
+QUIZ = "ui.quiz"  # quiz mode: titles and narratives hidden until revealed
+WORKUP_PAGE = "ui/pages/workup.py"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One case file as listed: where it is, its title, and why it cannot load (if so)."""
+
+    folder: str
+    path: str
+    title: str
+    summary: str
+    problem: str | None = None
+    details: str = ""
+
+
+def _folder(kb: KnowledgeBase, path: Path) -> str:
+    parts = path.relative_to(kb.root / "cases").parts
+    return parts[0] if len(parts) > 1 else ""
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def catalogue(root: str, fingerprint: str, signature: tuple[object, ...],
+              _kb: KnowledgeBase) -> list[Example]:
+    """Every case file under the knowledge base's cases folder (cached per file state)."""
+    kb = _kb
+    folder = kb.root / "cases"
+    items = []
+    for path in iter_case_files(folder) if folder.is_dir() else ():
+        rel = path.relative_to(folder).as_posix()
+        try:
+            case = load_case(path, kb, name=rel)
+        except InputError as exc:
+            items.append(Example(_folder(kb, path), rel, rel, "", problem_lines(exc.problems)))
+            continue
+        mods = ", ".join(kb.vocabulary.modalities[m].name for m in sorted(case.modalities))
+        details = f"{len(case.findings)} findings · {mods or 'no study'}"
+        items.append(Example(_folder(kb, path), rel, case.title or case.name,
+                             f"{case.id or path.stem} · {details}", details=details))
+    order = {"seed": 0}
+    return sorted(items, key=lambda e: (order.get(e.folder, 1), e.folder, e.path))
+
+
+@callback
+def _load(kb: KnowledgeBase, rel: str) -> None:
+    case = load_case(kb.root / "cases" / rel, kb, name=rel)
+    state.load(case, origin=f"example {rel}", quiz=bool(st.session_state.get(QUIZ)))
+    st.session_state[GOTO_WORKUP] = True
+
+
+@callback
+def _quiz_changed() -> None:
+    st.session_state[QUIZ] = bool(st.session_state.get("examples.quiz"))
+
+
+def render(ctx: Context) -> None:
+    """The examples page."""
+    kb = ctx.kb
+    st.title("Examples")
+    st.caption("Teaching cases of the knowledge base. Loading one replaces the current case "
+               "and opens the work-up; the proven diagnosis stays hidden until you reveal it.")
+    state.seed("examples.quiz", bool(st.session_state.get(QUIZ)))
+    quiz = st.toggle("Quiz mode: hide titles and narratives until revealed",
+                     key="examples.quiz", on_change=_quiz_changed)
+    folder = kb.root / "cases"
+    items = catalogue(str(kb.root), kb.fingerprint, snapshot(folder), kb)
+    if not items:
+        st.info("The knowledge base has no case files.")
+        return
+    groups: dict[str, list[Example]] = {}
+    for item in items:
+        groups.setdefault(item.folder, []).append(item)
+    for index, (name, group) in enumerate(groups.items()):
+        title = f"{(name or 'other').capitalize()} cases ({len(group)})"
+        with st.expander(title, expanded=index == 0, icon=":material/folder:"):
+            for number, item in enumerate(group, 1):
+                text, action = st.columns([8, 1], vertical_alignment="center")
+                if quiz:
+                    text.markdown(f"**Case {number}**  \n{safe(item.details, line_start=False)}")
+                else:
+                    text.markdown(f"**{safe(item.title, line_start=False)}**  \n"
+                                  f"{safe(item.summary, line_start=False)}")
+                if item.problem:
+                    text.error(item.problem)
+                action.button("Load", key=f"example.{item.path}", on_click=_load,
+                              args=(kb, item.path), disabled=item.problem is not None,
+                              width="stretch")
+    if st.session_state.pop(GOTO_WORKUP, False):
+        st.switch_page(WORKUP_PAGE)

@@ -1,0 +1,120 @@
+"""Input widgets built from the knowledge base's vocabulary: patient, modalities, findings.
+
+Every label, value and help text comes from the knowledge base. Widgets are seeded from the
+canonical case state (see :mod:`ui.state`) and write back through callbacks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from engine.kb import KnowledgeBase
+from engine.kb.schema import Variable
+
+from . import state
+from .boundary import callback
+from .text import safe
+
+NOT_ASSESSED = "not assessed"
+UNSET = ""  # the "not assessed" option of a choice widget (no knowledge-base value is empty)
+
+
+def widget_value(value: Any) -> Any:
+    """The value a widget holds -> the case's value (None when not assessed)."""
+    if value is None or value == UNSET or value == []:
+        return None
+    return list(value) if isinstance(value, list) else value
+
+
+def seed_value(spec: Variable, value: Any) -> Any:
+    """The case's value -> the state to seed the widget of ``spec`` with."""
+    if spec.type in ("number", "integer"):
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if spec.type == "multi":
+        return [v for v in (value or []) if v in spec.values]
+    return value if value in spec.values else UNSET
+
+
+def value_label(spec: Variable, value: Any) -> str:
+    """The label of one value of a variable (numbers with their unit)."""
+    if value is None or value == UNSET:
+        return NOT_ASSESSED
+    if spec.type in ("number", "integer"):
+        return f"{value:g}{' ' + spec.unit if spec.unit else ''}"
+    item = spec.values.get(value)
+    return item.label if item is not None else str(value)
+
+
+def _help(spec: Variable, kb: KnowledgeBase | None = None) -> str:
+    text = spec.help
+    if kb is not None and spec.needs:
+        names = ", ".join(kb.vocabulary.modalities[m].name for m in spec.needs
+                          if m in kb.vocabulary.modalities)
+        text += f" Seen on: {names}."
+    return safe(text)
+
+
+def variable_widget(spec: Variable, key: str, label: str, *, kb: KnowledgeBase | None = None,
+                    on_change: Any = None, args: tuple[Any, ...] = (),
+                    label_visibility: str = "visible") -> Any:
+    """One widget for a finding or patient field (its value, or None when not assessed)."""
+    common: dict[str, Any] = {"key": key, "help": _help(spec, kb),
+                              "label_visibility": label_visibility}
+    if on_change is not None:
+        common |= {"on_change": on_change, "args": args}
+    if spec.type in ("number", "integer"):
+        low, high = spec.range or (None, None)
+        integer = spec.type == "integer"
+        return st.number_input(
+            safe(label), min_value=int(low) if integer and low is not None else low,
+            max_value=int(high) if integer and high is not None else high,
+            step=1 if integer else 0.1, placeholder=NOT_ASSESSED, **common)
+    if spec.type == "multi":
+        return st.multiselect(safe(label), list(spec.values),
+                              format_func=lambda v: value_label(spec, v),
+                              placeholder=NOT_ASSESSED, **common)
+    return st.selectbox(safe(label), [UNSET, *spec.values],
+                        format_func=lambda v: value_label(spec, v), **common)
+
+
+@callback
+def _patient_changed(var: str) -> None:
+    state.set_patient(var, widget_value(st.session_state.get(f"patient.{var}")))
+
+
+@callback
+def _modalities_changed() -> None:
+    state.set_modalities(st.session_state.get("context.modalities") or [])
+
+
+def modality_picker(kb: KnowledgeBase) -> list[str]:
+    """The modalities performed (multiselect of the knowledge base's modalities)."""
+    modalities = kb.vocabulary.modalities
+    state.seed("context.modalities", [m for m in state.modalities() if m in modalities])
+    return st.multiselect(
+        "Modalities performed", list(modalities),
+        format_func=lambda m: modalities[m].name, key="context.modalities",
+        on_change=_modalities_changed, placeholder="choose the studies done",
+        help="Only findings these studies can show are asked.")
+
+
+def patient_form(kb: KnowledgeBase, columns: int = 4) -> None:
+    """The patient context, one widget per field of the knowledge base's patient vocabulary."""
+    fields = [(var, spec) for var, spec in kb.vocabulary.patient.items() if spec.type != "group"]
+    cols = st.columns(columns)
+    for i, (var, spec) in enumerate(fields):
+        group = kb.vocabulary.patient.get(var.rsplit(".", 1)[0]) if "." in var else None
+        label = f"{group.name}: {spec.name}" if group is not None else spec.name
+        state.seed(f"patient.{var}", seed_value(spec, state.patient().get(var)))
+        with cols[i % columns]:
+            variable_widget(spec, f"patient.{var}", label, on_change=_patient_changed,
+                            args=(var,))
+
+
+def context_panel(kb: KnowledgeBase, *, expanded: bool) -> None:
+    """Patient context and modalities, in one expander."""
+    with st.expander("Patient and modalities", expanded=expanded, icon=":material/person:"):
+        modality_picker(kb)
+        patient_form(kb)

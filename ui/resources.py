@@ -1,0 +1,68 @@
+"""The knowledge base and its compiled engines, built once per knowledge-base version.
+
+A module-level :class:`~engine.kb.holder.KnowledgeBaseHolder` (one per folder, kept by
+``st.cache_resource``) reloads the knowledge base when its files change and keeps serving the
+last good version when an edit breaks it. The reasoner (experta network) and the question
+advisor are cached per knowledge-base fingerprint, so no interaction recompiles them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from engine.diagnosis import Reasoner
+from engine.errors import Problem
+from engine.kb import KnowledgeBase, default_kb_path
+from engine.kb.holder import KnowledgeBaseHolder
+from engine.questions import QuestionAdvisor
+
+
+@dataclass(frozen=True)
+class Engines:
+    """The compiled engines of one knowledge-base version."""
+
+    reasoner: Reasoner
+    advisor: QuestionAdvisor
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every page needs: the current good KB, its engines, and any errors of an edit."""
+
+    kb: KnowledgeBase
+    reasoner: Reasoner
+    advisor: QuestionAdvisor
+    errors: tuple[Problem, ...] = ()
+
+
+@st.cache_resource(show_spinner=False)
+def knowledge_base_holder(root: str) -> KnowledgeBaseHolder:
+    """The holder of the knowledge base in ``root`` (one per folder and process)."""
+    return KnowledgeBaseHolder(Path(root))
+
+
+@st.cache_resource(show_spinner="Compiling the knowledge base…", max_entries=8)
+def compiled_engines(root: str, fingerprint: str, _kb: KnowledgeBase) -> Engines:
+    """The reasoner and question advisor of one knowledge-base version (by fingerprint)."""
+    reasoner = Reasoner(_kb)
+    return Engines(reasoner, QuestionAdvisor(reasoner))
+
+
+def kb_root() -> Path:
+    """The knowledge-base folder the app serves (``$OSSDX_KB`` or the shipped one)."""
+    return default_kb_path().resolve()
+
+
+def current_context() -> tuple[Context | None, tuple[Problem, ...]]:
+    """The current context (None if the knowledge base was never valid) and its errors."""
+    root = str(kb_root())
+    holder = knowledge_base_holder(root)
+    kb = holder.current()
+    errors = tuple(holder.errors)
+    if kb is None:
+        return None, errors
+    engines = compiled_engines(root, kb.fingerprint, kb)
+    return Context(kb, engines.reasoner, engines.advisor, errors), errors

@@ -1,0 +1,28 @@
+"""Text from the knowledge base or a user, made safe to show through Streamlit's Markdown.
+
+Nothing is ever rendered as HTML: every such text goes through :func:`safe`, which escapes
+Markdown and HTML (via :func:`engine.export.escape_markdown`) and Streamlit's own directives
+(``:red[...]``, ``:material/...:``, emoji short codes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from engine.errors import Problem
+from engine.export import escape_markdown
+
+
+def safe(text: object, *, line_start: bool = True) -> str:
+    """``text`` escaped so that ``st.markdown`` shows it literally, on one line."""
+    return escape_markdown(text, line_start=line_start).replace(":", "\\:")
+
+
+def problem_lines(problems: Iterable[Problem | str]) -> str:
+    """Problems as Markdown, one line each (``file:line: message``), shown literally."""
+    return "  \n".join(safe(str(p)) for p in problems)
+
+
+def percent(probability: float) -> str:
+    """A probability as a percentage with one decimal (as in the exports)."""
+    return f"{probability:.1%}"
