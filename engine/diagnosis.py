@@ -62,13 +62,14 @@ class Entry:
     evidence_against: tuple[Reason, ...]
     expected: tuple[Expected, ...]
     log_score: float
+    prior: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,
             "probability": round(self.probability, 6),
-            "prior": {"base": self.base_prior,
+            "prior": {"base": self.base_prior, "after_context": round(self.prior, 6),
                       "factors": [r.as_dict() for r in self.prior_factors]},
             "evidence_for": [r.as_dict() for r in self.evidence_for],
             "evidence_against": [r.as_dict() for r in self.evidence_against],
@@ -177,6 +178,7 @@ class Reasoner:
                 evidence_against=tuple(r for r in reasons if r.lr < 1),
                 expected=expected_findings(kb, s.diagnosis, facts, trace),
                 log_score=s.log_score,
+                prior=s.prior,
             ))
         pitfalls, recommendations = [], []
         for rule_id in sorted(trace.fired):

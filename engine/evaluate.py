@@ -28,7 +28,7 @@ from .errors import InputError, Problem
 from .inference import Trace
 from .kb.model import KnowledgeBase
 from .loader import iter_yaml_files
-from .scoring import score
+from .scoring import rank_key, score
 
 SPLITS = ("all", "tuning", "test")
 BINS = 10
@@ -85,8 +85,9 @@ class CaseResult:
                    for d, p in self.probabilities.items())
 
 
-def _result(case: Case, probabilities: dict[str, float]) -> CaseResult:
-    ranking = tuple(sorted(probabilities, key=lambda d: (-round(probabilities[d], 12), d)))
+def _result(case: Case, probabilities: dict[str, float], other: str = "other") -> CaseResult:
+    order = rank_key(other)
+    ranking = tuple(sorted(probabilities, key=lambda d: order(d, probabilities[d])))
     return CaseResult(case.name, case.truth or "", case.acceptable, ranking, probabilities)
 
 

@@ -5,14 +5,17 @@ The stated model (also in README "How the ranking works"):
 * The differential is a set of mutually exclusive diagnoses, always including the catch-all
   ``other`` (a lesion the knowledge base does not describe).
 * Each diagnosis *d* has a base prior probability ``p0(d)`` for a bone lesion found on
-  imaging in this population, multiplied by the factors of the prior rules that fire on the
-  patient context and site (``prior_factors``).
+  imaging in this population. It enters as a rule (``<d>.prior.population``) that fires
+  when a bone-imaging study was performed and multiplies the catch-all's base rate
+  ``p0(other)`` by ``p0(d) / p0(other)``, so the epidemiology is cited like any other
+  reason; then the factors of the prior rules that fire on the patient context and site.
 * Each evidence rule that fires contributes its likelihood ratio ``LR = P(e | d) / P(e |
   other)``: how much more (or less) often the sign is seen with *d* than with the reference
   class. Signs are assumed conditionally independent given the diagnosis, except that rules
   sharing a ``group`` (one underlying sign written several ways) count once: the strongest.
-* ``score(d) = log p0(d) + sum log(prior factors) + w * sum log(LR)``, and the posterior is
-  the softmax of the scores: ``P(d | case) = exp(score(d)) / sum_k exp(score(k))``.
+* ``score(d) = log p0(other) + sum log(prior factors, the population rule included)
+  + w * sum log(LR)``, and the posterior is the softmax of the scores (ties rank ``other``
+  first: without evidence nothing is claimed): ``P(d | case) = exp(score(d)) / sum_k exp(score(k))``.
   ``w`` (``settings.evidence_weight``) scales the evidence against the priors; naive Bayes
   counts correlated signs as independent, and ``w < 1`` would correct an over-confident
   model. It is fitted on the tuning part of the vignette set (``python -m
@@ -22,7 +25,7 @@ The stated model (also in README "How the ranking works"):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from .inference import Trace
@@ -50,11 +53,12 @@ class Score:
     evidence: tuple[Contribution, ...]
     log_score: float
     probability: float
+    reference_prior: float = 1.0
 
     @property
     def prior(self) -> float:
-        """Prior after the context factors, before normalisation (odds-free, unnormalised)."""
-        return self.base_prior * math.prod(c.rule.lr for c in self.prior_factors)
+        """Prior after the population and context factors, before normalisation."""
+        return self.reference_prior * math.prod(c.rule.lr for c in self.prior_factors)
 
     @property
     def evidence_for(self) -> tuple[Contribution, ...]:
@@ -104,19 +108,27 @@ def score(kb: KnowledgeBase, trace: Trace) -> list[Score]:
         elif rule.kind is Kind.EVIDENCE:
             evidence[rule.target].append(rule)
     weight = kb.settings.evidence_weight
+    reference = kb.base_priors[kb.other]
     partial = {}
     for dx in kb.diagnoses:
         prior_contribs = tuple(Contribution(r) for r in factors[dx])
         contribs = tuple(_grouped(evidence[dx]))
-        log_score = (math.log(kb.base_priors[dx]) + sum(c.log_lr for c in prior_contribs)
+        log_score = (math.log(reference) + sum(c.log_lr for c in prior_contribs)
                      + weight * sum(c.log_lr for c in contribs))
         partial[dx] = (prior_contribs, contribs, log_score)
     probabilities = softmax({dx: v[2] for dx, v in partial.items()})
     scores = [
-        Score(dx, kb.base_priors[dx], p, e, s, probabilities[dx])
+        Score(dx, kb.base_priors[dx], p, e, s, probabilities[dx], reference)
         for dx, (p, e, s) in partial.items()
     ]
-    return sorted(scores, key=lambda s: (-round(s.probability, 12), s.diagnosis))
+    order = rank_key(kb.other)
+    return sorted(scores, key=lambda s: order(s.diagnosis, s.probability))
+
+
+def rank_key(other: str) -> Callable[[str, float], tuple[float, bool, str]]:
+    """Sort key of the differential: probability, then the catch-all first, then id."""
+    return lambda diagnosis, probability: (-round(probability, 12), diagnosis != other,
+                                           diagnosis)
 
 
 class ScoreTable:
@@ -128,7 +140,8 @@ class ScoreTable:
     """
 
     def __init__(self, kb: KnowledgeBase):
-        self.base = {d: math.log(p) for d, p in kb.base_priors.items()}
+        reference = math.log(kb.base_priors[kb.other])
+        self.base = {d: reference for d in kb.base_priors}
         self.weight = kb.settings.evidence_weight
         self.entries: dict[str, tuple[str, float, str | None, bool]] = {}
         for rule in kb.rules:

@@ -288,7 +288,4 @@ def explain_why_not(reasoner: Reasoner, differential: Differential, diagnosis: s
 
 def _prior(entry: Entry) -> float:
     """The prior after the context factors (unnormalised), as the scoring model uses it."""
-    prior = entry.base_prior
-    for factor in entry.prior_factors:
-        prior *= factor.lr
-    return prior
+    return entry.prior

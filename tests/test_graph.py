@@ -193,7 +193,8 @@ def test_explanation_subgraph_shows_what_fired_and_why(mini_kb, mini_graph):
     sub = explanation_subgraph(mini_kb, differential, mini_graph)
     fired = {f"rule:{r}" for r in differential.trace.fired}
     assert fired == {"rule:aggressive.breach", "rule:alpha.prior.spine",
-                     "rule:alpha.aggressive", "rule:alpha.lytic", "rule:beta.aggressive"}
+                     "rule:alpha.aggressive", "rule:alpha.lytic", "rule:beta.aggressive",
+                     "rule:alpha.prior.population", "rule:beta.prior.population"}
     rules = {n for n, d in sub.nodes(data=True) if d["kind"] == "rule"}
     assert rules == fired
     assert all(sub.nodes[r]["fired"] for r in rules)
@@ -327,7 +328,7 @@ def test_page_browses_rules_with_sources_and_shows_coverage():
     assert "Aggressive features favour alpha." in texts
     assert "Author A. A test reference. Journal 2020." in texts
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Rules exercised"] == "6 of 12"
+    assert metrics["Rules exercised"] == "8 of 14"
     at.radio(key="kb_browse_kind").set_value("Derived concepts").run()
     assert not at.exception
     assert any("Read by:" in m.value and "alpha.aggressive" in m.value for m in at.markdown)

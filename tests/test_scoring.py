@@ -63,6 +63,19 @@ def test_probabilities_sum_to_one_and_are_sorted(reasoner, kb):
 
 
 def test_no_findings_gives_the_priors(mini_kb, mini_reasoner):
-    """With nothing entered the differential is the normalised base priors."""
-    probs = mini_reasoner.diagnose(make_case(mini_kb, {})).probabilities
-    assert probs == pytest.approx({"alpha": 0.2, "beta": 0.3, "other": 0.5})
+    """With a study but nothing seen yet the differential is the normalised base priors,
+    each cited by its population rule."""
+    differential = mini_reasoner.diagnose(make_case(mini_kb, {}, modalities=["CT"]))
+    assert differential.probabilities == pytest.approx({"alpha": 0.2, "beta": 0.3,
+                                                        "other": 0.5})
+    alpha = differential.entry("alpha")
+    assert [r.rule for r in alpha.prior_factors] == ["alpha.prior.population"]
+    assert alpha.prior_factors[0].references == ("ref_a",)
+
+
+def test_without_imaging_nothing_is_claimed(mini_kb, mini_reasoner):
+    """With no bone imaging at all every diagnosis is equally likely and 'other' leads."""
+    differential = mini_reasoner.diagnose(make_case(mini_kb, {}))
+    assert differential.probabilities == pytest.approx({"alpha": 1 / 3, "beta": 1 / 3,
+                                                        "other": 1 / 3})
+    assert differential.leader.id == "other"

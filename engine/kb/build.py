@@ -46,7 +46,7 @@ from ..loader import Document, PathKey, iter_yaml_files, read_document
 from ..validation import validate_model
 from . import schema
 from .conditions import ConditionParser
-from .model import Kind, KnowledgeBase, Rule, RuleExample, Vocabulary
+from .model import MODALITIES, Atom, Kind, KnowledgeBase, Op, Rule, RuleExample, Vocabulary
 
 SINGLE_FILES: dict[str, type[BaseModel]] = {
     "kb.yaml": schema.Manifest,
@@ -236,6 +236,7 @@ class _Assembler:
         coverage = self._coverage()
         report_rates = self._report_rates(vocab, diagnoses)
         self._stratify(concepts)
+        self._population_rules(diagnoses, vocab)
         if self.manifest.other_diagnosis not in diagnoses:
             doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
             self.b.error(doc, ("other_diagnosis",), f"the catch-all diagnosis "
@@ -541,6 +542,36 @@ class _Assembler:
                                    vocab=vocab, lr=lr, effect=spec.effect, strength=label,
                                    group=spec.group, teaching_point=spec.teaching_point)
         return priors
+
+    def _population_rules(self, diagnoses: dict[str, schema.DiagnosisFile],
+                          vocab: Vocabulary) -> None:
+        """Each base prior as a rule: it fires when a bone-imaging study shows the lesion.
+
+        The population the base priors describe is 'a bone lesion seen on imaging'; the rule
+        carries the ratio of the diagnosis's base rate to that of the catch-all diagnosis,
+        so every diagnosis starts at the catch-all's rate and the rule cites the epidemiology.
+        Without any bone imaging all diagnoses are equally likely (and 'other' leads ties).
+        """
+        other = diagnoses.get(self.manifest.other_diagnosis)
+        if other is None:
+            return
+        bone = frozenset(m for m, spec in vocab.modalities.items() if spec.bone_imaging == "yes")
+        for dx_id, dx in diagnoses.items():
+            if dx_id == other.id:
+                continue
+            rule_id = f"{dx_id}.prior.population"
+            parsed = next(p for p in self.docs("diagnoses") if p.model is dx)
+            if not self._rule_id(rule_id, dx_id, parsed.doc, ("prior",)):
+                continue
+            self.rules.append(Rule(
+                id=rule_id, kind=Kind.PRIOR, target=dx_id,
+                description=(f"Base rate among bone lesions seen on imaging in this "
+                             f"population: {dx.prior.base:.1%} (lesions outside this knowledge "
+                             f"base: {other.prior.base:.1%})."),
+                when=((Atom(MODALITIES, Op.CONTAINS, bone, location=parsed.doc.at(("prior",))),),),
+                lr=dx.prior.base / other.prior.base, effect="for",
+                strength=f"base rate {dx.prior.base:g}", references=tuple(dx.prior.references),
+                location=parsed.doc.at(("prior",))))
 
     def _conditional_items(self, key: str, kind: Kind, parser_for: Any,
                            vocab: Vocabulary) -> dict[str, Any]:
