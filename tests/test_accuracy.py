@@ -1,0 +1,48 @@
+"""Accuracy on the case library never falls below the figures the README reports.
+
+benchmarks/reported.json holds the last measured figures (``python -m benchmarks.accuracy
+--robustness --write``); a knowledge-base edit that loses cases fails here. The margin is
+one case of the test part (about 3 points of accuracy).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.accuracy import REPORTED, measure
+
+MARGIN_ACCURACY = 0.03
+MARGIN_BRIER = 0.03
+
+
+@pytest.fixture(scope="module")
+def now() -> dict:
+    return measure()
+
+
+@pytest.fixture(scope="module")
+def reported() -> dict:
+    return json.loads(REPORTED.read_text())
+
+
+@pytest.mark.parametrize("name", ["seed", "literature_tuning", "literature_test"])
+def test_accuracy_not_below_reported(name, now, reported):
+    """Top-1 and top-3 stay within a small margin of the reported figures; Brier likewise."""
+    current, before = now[name], reported[name]
+    assert current["n"] == before["n"], "the case set changed: remeasure and report"
+    assert current["top1"] >= before["top1"] - MARGIN_ACCURACY
+    assert current["top3"] >= before["top3"] - MARGIN_ACCURACY
+    assert current["brier"] <= before["brier"] + MARGIN_BRIER
+
+
+def test_seed_cases_all_right(now):
+    """Every seed case leads with its truth (no margin)."""
+    assert now["seed"]["top1"] == 1.0
+
+
+@pytest.mark.parametrize("name", ["literature_tuning", "literature_test"])
+def test_metastasis_never_outside_the_top_three(name, now):
+    """When the truth is metastasis it is always among the first three."""
+    assert now[name]["metastasis_outside_top3"] == 0
