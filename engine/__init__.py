@@ -11,10 +11,10 @@ The package is pure: it never imports a user interface.
 
 __version__ = "0.1.0"
 
-from .cases import Case, load_case, make_case  # noqa: E402
-from .diagnosis import Differential, Reasoner  # noqa: E402
-from .errors import InputError, KnowledgeBaseError, OssdxError, Problem  # noqa: E402
-from .kb import KnowledgeBase, load_knowledge_base  # noqa: E402
+from .cases import Case, load_case, make_case
+from .diagnosis import Differential, Reasoner
+from .errors import InputError, KnowledgeBaseError, OssdxError, Problem
+from .kb import KnowledgeBase, load_knowledge_base
 
 __all__ = [
     "Case",

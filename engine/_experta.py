@@ -31,7 +31,7 @@ _had_handlers = bool(_root.handlers)
 if not _had_handlers:
     _root.addHandler(_placeholder)
 try:
-    from experta import (  # noqa: E402
+    from experta import (
         AND,
         NOT,
         OR,
@@ -42,12 +42,24 @@ try:
         Rule,
         W,
     )
-    from experta import __version__ as experta_version  # noqa: E402
-    from experta.abstract import Strategy  # noqa: E402
-    from experta.matchers.rete import ReteMatcher  # noqa: E402
+    from experta import __version__ as experta_version
+    from experta.abstract import Strategy
+    from experta.matchers.rete import ReteMatcher
 finally:
     if not _had_handlers:
         _root.removeHandler(_placeholder)
 
-__all__ = ["AND", "NOT", "OR", "Fact", "KnowledgeEngine", "L", "P", "Rule", "ReteMatcher", "Strategy", "W",
-           "experta_version"]
+__all__ = [
+    "AND",
+    "NOT",
+    "OR",
+    "Fact",
+    "KnowledgeEngine",
+    "L",
+    "P",
+    "ReteMatcher",
+    "Rule",
+    "Strategy",
+    "W",
+    "experta_version",
+]

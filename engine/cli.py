@@ -23,7 +23,7 @@ EXIT_OK, EXIT_CHECK, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def _kb(args: argparse.Namespace) -> Any:
-    from .kb import load_knowledge_base  # noqa: PLC0415 (fast --help)
+    from .kb import load_knowledge_base
 
     return load_knowledge_base(args.kb)
 
@@ -35,10 +35,10 @@ def _dump(data: Any, out: TextIO) -> None:
 
 # ---------------------------------------------------------------------- diagnose
 def cmd_diagnose(args: argparse.Namespace, out: TextIO) -> int:
-    from .cases import load_case  # noqa: PLC0415
-    from .diagnosis import Reasoner  # noqa: PLC0415
-    from .questions import QuestionAdvisor  # noqa: PLC0415
-    from .report import format_differential  # noqa: PLC0415
+    from .cases import load_case
+    from .diagnosis import Reasoner
+    from .questions import QuestionAdvisor
+    from .report import format_differential
 
     kb = _kb(args)
     case = load_case(args.case, kb)
@@ -59,7 +59,7 @@ def cmd_diagnose(args: argparse.Namespace, out: TextIO) -> int:
 
 # ---------------------------------------------------------------------- validate
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
-    from .lint import validate_folder  # noqa: PLC0415
+    from .lint import validate_folder
 
     root = Path(args.kb_dir) if args.kb_dir else None
     problems = validate_folder(root)
@@ -79,7 +79,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
 
 # ---------------------------------------------------------------------- evaluate
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    from .evaluate import evaluate, format_report, load_cases  # noqa: PLC0415
+    from .evaluate import evaluate, format_report, load_cases
 
     kb = _kb(args)
     folder = Path(args.cases_dir)
@@ -99,26 +99,26 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _missing(path: Path) -> Any:
-    from .errors import Location, Problem  # noqa: PLC0415
+    from .errors import Location, Problem
 
     return Problem(Location(str(path), 1), "no such file or folder", code="missing")
 
 
 # ---------------------------------------------------------------------- response, graph, coverage
 def cmd_response(args: argparse.Namespace, out: TextIO) -> int:
-    from .response import run_cli  # noqa: PLC0415
+    from .response import run_cli
 
     return run_cli(args, out)
 
 
 def cmd_graph(args: argparse.Namespace, out: TextIO) -> int:
-    from .graph import run_cli  # noqa: PLC0415
+    from .graph import run_cli
 
     return run_cli(args, out)
 
 
 def cmd_coverage(args: argparse.Namespace, out: TextIO) -> int:
-    from .coverage import run_cli  # noqa: PLC0415
+    from .coverage import run_cli
 
     return run_cli(args, out)
 

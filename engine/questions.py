@@ -9,11 +9,11 @@ over the finding's values. The expected entropy of the differential after the qu
 ``sum_v P(v | case) H(D | case, v)`` with ``P(v | case) = sum_d P(d | case) P(v | d)`` and
 ``P(d | case, v)`` the Bayesian posterior under that model, so the expected reduction is the
 mutual information between the diagnosis and the answer (never negative). The best question
-maximises the expected reduction of entropy per question asked: the gain times the chance that the finding can be
-answered rather than 'not assessed' (a question answered 'not assessed' brings nothing),
-``sum_d P(d | case) r_d(finding)`` with the report rates ``r_d`` of
-``knowledge_base/reporting.yaml``. Near-ties (within ``settings.near_tie`` of the best) prefer the
-topic of the previous question, then knowledge-base order.
+maximises the expected reduction of entropy per question asked: the gain times the chance
+that the finding can be answered rather than 'not assessed' (a question answered 'not
+assessed' brings nothing), ``sum_d P(d | case) r_d(finding)`` with the report rates ``r_d``
+of ``knowledge_base/reporting.yaml``. Near-ties (within ``settings.near_tie`` of the best)
+prefer the topic of the previous question, then knowledge-base order.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any
 
 from .cases import Case, unmet_requirement
 from .diagnosis import Reasoner
-from .kb import schema
 from .inference import Trace, WhatIf
+from .kb import schema
 from .kb.model import MODALITIES, KnowledgeBase
 from .scoring import ScoreTable, softmax
 
@@ -275,7 +275,7 @@ class QuestionAdvisor:
         """A bone-imaging modality not yet performed whose findings would separate best."""
         kb = self.kb
         performed = kb.vocabulary.expand_modalities(case.modalities)
-        facts, base_trace, base = self._context(self.reasoner.facts(case))
+        facts, base_trace, _ = self._context(self.reasoner.facts(case))
         current = set(self.candidates(case))
         best: TestSuggestion | None = None
         for mod_id, modality in kb.vocabulary.modalities.items():

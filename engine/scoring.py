@@ -14,8 +14,9 @@ The stated model (also in README "How the ranking works"):
   class. Signs are assumed conditionally independent given the diagnosis, except that rules
   sharing a ``group`` (one underlying sign written several ways) count once: the strongest.
 * ``score(d) = log p0(other) + sum log(prior factors, the population rule included)
-  + w * sum log(LR)``, and the posterior is the softmax of the scores (ties rank ``other``
-  first: without evidence nothing is claimed): ``P(d | case) = exp(score(d)) / sum_k exp(score(k))``.
+  + w * sum log(LR)``, and the posterior is the softmax of the scores,
+  ``P(d | case) = exp(score(d)) / sum_k exp(score(k))`` (ties rank ``other`` first:
+  without evidence nothing is claimed).
   ``w`` (``settings.evidence_weight``) scales the evidence against the priors; naive Bayes
   counts correlated signs as independent, and ``w < 1`` would correct an over-confident
   model. It is fitted on the tuning part of the vignette set (``python -m

@@ -14,10 +14,11 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import KB_DIR, ROOT
 from engine.cases import load_case
 from engine.cli import main
 from engine.loader import MAX_BYTES
+
+from conftest import KB_DIR, ROOT
 
 APP = str(ROOT / "app.py")
 SCHMORL = KB_DIR / "cases" / "seed" / "seed-schmorl-l4.yaml"

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KB_DIR, ROOT
 from engine.cases import load_case
 from engine.cli import main
 from engine.coverage import coverage_of_folder
 from engine.diagnosis import Reasoner
 from engine.kb import load_knowledge_base
 from engine.lint import validate_folder
+
+from conftest import KB_DIR, ROOT
 
 GUIDE = ROOT / "docs" / "AUTHORING.md"
 BLOCK = re.compile(r"<!--\s*authoring:(file|append)\s+(\S+)\s*-->\s*\n```yaml\n(.*?)```", re.S)

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import KB_DIR, MINI_KB, ROOT
 from engine.cli import main
+
+from conftest import KB_DIR, MINI_KB, ROOT
 
 SCHMORL = KB_DIR / "cases" / "seed" / "seed-schmorl-l4.yaml"
 

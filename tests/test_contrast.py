@@ -7,11 +7,12 @@ import shutil
 
 import pytest
 
-from conftest import KB_DIR, MINI_KB
 from engine.cases import load_case, make_case
 from engine.contrast import contrast, is_mimic_pair, mimic_pairs
 from engine.diagnosis import Reasoner
 from engine.kb import load_knowledge_base
+
+from conftest import KB_DIR, MINI_KB
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,10 @@ import json
 
 import pytest
 
-from conftest import MINI_KB
 from engine.cli import main
 from engine.coverage import MIN_CASES, coverage_of_folder, format_coverage
+
+from conftest import MINI_KB
 
 FIRED = {
     "aggressive.breach": ("mini-alpha",),

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import KB_DIR
 from engine.cases import Case, load_case
 from engine.loader import iter_yaml_files
+
+from conftest import KB_DIR
 from strategies import cases
 
 CASE_FILES = sorted(iter_yaml_files(KB_DIR / "cases"))

@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from conftest import KB_DIR
 from engine.cases import load_case
 from engine.cli import main
 from engine.diagnosis import Reasoner
 from engine.export import diagnosis_json, escape_markdown, to_fhir, to_markdown
 from engine.kb import load_knowledge_base
 from engine.questions import QuestionAdvisor
+
+from conftest import KB_DIR
 
 SCHMORL = KB_DIR / "cases" / "seed" / "seed-schmorl-l4.yaml"
 HEMANGIOMA = KB_DIR / "cases" / "seed" / "seed-sternal-hemangioma.yaml"

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.fuzz import fuzz_cases, fuzz_files, fuzz_kb
-from conftest import KB_DIR, MINI_KB
 from engine.loader import iter_yaml_files
+
+from conftest import KB_DIR, MINI_KB
 
 N = 1000
 

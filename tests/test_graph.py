@@ -11,7 +11,6 @@ import networkx as nx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import KB_DIR, MINI_KB, ROOT
 from engine.cases import load_case
 from engine.cli import main
 from engine.diagnosis import Reasoner
@@ -27,6 +26,8 @@ from engine.graph import (
     to_json,
 )
 from engine.kb.model import Kind
+
+from conftest import KB_DIR, MINI_KB, ROOT
 
 # ============================================================================ a small DOT reader
 _TOKEN = re.compile(r'\s*("(?:[^"\\]|\\.)*"|->|[{}\[\];=,]|[A-Za-z_][A-Za-z0-9_.]*|-?[0-9.]+)')

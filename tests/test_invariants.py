@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine.kb.build as build
-from conftest import KB_DIR, ROOT
-from engine.cases import Case
 from engine.diagnosis import Reasoner
 from engine.kb import Kind, load_knowledge_base
+
+from conftest import KB_DIR, ROOT
 from strategies import cases, value_strategy
 
 SETTINGS = settings(max_examples=120, deadline=None, derandomize=True,

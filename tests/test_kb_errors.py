@@ -31,7 +31,8 @@ BROKEN = {
         "    references: [ref_c]\n  - id: beta.bright\n", 14,
         ["unknown reference 'ref_c'", "did you mean"]),
     "missing_reference": (
-        "diagnoses/beta.yaml", "    strength: moderate\n    references: [ref_a]\n  - id: beta.bright\n",
+        "diagnoses/beta.yaml",
+        "    strength: moderate\n    references: [ref_a]\n  - id: beta.bright\n",
         "    strength: moderate\n    references: []\n  - id: beta.bright\n", 14,
         ["has no references"]),
     "duplicate_rule_id": (
@@ -45,7 +46,8 @@ BROKEN = {
         "    effect: for\n    strenght: weak", 25,
         ["unknown key 'strenght'", "did you mean 'strength'"]),
     "bad_effect": (
-        "diagnoses/alpha.yaml", "    effect: for\n    strength: weak", "    effect: pro\n    strength: weak",
+        "diagnoses/alpha.yaml", "    effect: for\n    strength: weak",
+        "    effect: pro\n    strength: weak",
         24, ["'effect' is 'pro'", "for", "against"]),
     "two_strengths": (
         "diagnoses/alpha.yaml", "    strength: weak\n", "    strength: weak\n    lr: 2\n", 21,

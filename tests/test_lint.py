@@ -16,11 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MINI_KB
 from engine import lint
 from engine.cli import main
 from engine.errors import Location, Problem, Severity
 from engine.lint import validate_folder
+
+from conftest import MINI_KB
 
 PITFALL = """pitfalls:
   - id: mri_only

@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import KB_DIR, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
@@ -26,6 +25,8 @@ from engine.response import (
     load_response_criteria,
 )
 from engine.response_file import MAX_BYTES, load_response_file, make_response_case
+
+from conftest import KB_DIR, ROOT
 
 CASES = sorted((KB_DIR / "response_cases").glob("*.yaml"))
 SEED_CASES = [p for p in CASES if p.stem.startswith("seed-")]

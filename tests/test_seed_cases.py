@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SEED_CASES
 from engine.cases import load_case
+
+from conftest import SEED_CASES
 
 
 def test_there_is_a_case_for_every_seed_lesion():

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from engine.cases import Case, infer_modalities, unmet_requirement
 from engine.inference import WhatIf
 from engine.workup import Workup
+
 from strategies import cases, value_strategy
 
 SETTINGS = settings(max_examples=80, deadline=None, derandomize=True,

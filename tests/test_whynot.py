@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import KB_DIR
 from engine.cases import load_case, make_case
 from engine.whynot import candidate_changes, explain_why_not, hypothetical_case
+
+from conftest import KB_DIR
 
 SEED = KB_DIR / "cases" / "seed"
 

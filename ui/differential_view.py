@@ -27,7 +27,6 @@ from engine.whynot import WhyNot, explain_why_not
 from .resources import Context
 from .text import percent, safe
 
-
 FOR = ":green[**+**]"
 AGAINST = ":red[**−**]"
 

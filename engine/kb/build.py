@@ -198,7 +198,8 @@ class _Assembler:
                    required: bool = True, what: str = "rule") -> tuple[str, ...]:
         refs = tuple(refs)
         if not refs and required:
-            self.b.error(doc, (*path, "references"), f"{what} has no references; cite at least one id from "
+            self.b.error(doc, (*path, "references"), f"{what} has no references; cite at "
+                         "least one id from "
                          "references.yaml", "missing-reference")
         for i, ref in enumerate(refs):
             if ref not in self.references:
@@ -429,7 +430,7 @@ class _Assembler:
 
     def _examples(self, examples: list[schema.Example], doc: Document, path: PathKey,
                   vocab: Vocabulary) -> tuple[RuleExample, ...]:
-        from ..cases import VocabularyChecker, case_facts, Case  # noqa: PLC0415 (cycle)
+        from ..cases import Case, VocabularyChecker, case_facts
 
         result = []
         for i, ex in enumerate(examples):
@@ -695,7 +696,7 @@ class _Assembler:
 
 
 def _with_stratum(rule: Rule, stratum: int) -> Rule:
-    from dataclasses import replace  # noqa: PLC0415
+    from dataclasses import replace
 
     return replace(rule, stratum=stratum)
 

@@ -47,7 +47,7 @@ class KnowledgeBaseHolder:
         """The last good KB (reloading first if the files changed); None if never good."""
         with self._lock:
             signature = snapshot(self.root)
-            if signature != self._signature or self.kb is None and not self.errors:
+            if signature != self._signature or (self.kb is None and not self.errors):
                 self._signature = signature
                 kb, problems = check_knowledge_base(self.root)
                 errors = tuple(p for p in problems if p.severity is Severity.ERROR)
