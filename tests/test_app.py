@@ -24,7 +24,8 @@ APP = str(ROOT / "app.py")
 SCHMORL = KB_DIR / "cases" / "seed" / "seed-schmorl-l4.yaml"
 SCHMORL_KEY = "example.seed/seed-schmorl-l4.yaml"
 PAGES = ["ui/pages/workup.py", "ui/pages/quick_entry.py", "ui/pages/examples.py",
-         "ui/pages/response.py", "ui/pages/knowledge_base.py"]
+         "ui/pages/response.py", "ui/pages/knowledge_base.py", "ui/pages/trainee.py",
+         "ui/pages/quiz.py", "ui/pages/progress.py"]
 XSS = "<img src=x onerror=alert(1)>"
 
 
@@ -117,8 +118,9 @@ def kb_env(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------ pages
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_runs_without_an_exception(page):
+def test_every_page_runs_without_an_exception(page, monkeypatch, tmp_path):
     """Each page draws with no exception and no error message."""
+    monkeypatch.setenv("OSSDX_DB", str(tmp_path / "progress.sqlite3"))
     at = start(page)
     assert not at.error, texts(at, "error")
 

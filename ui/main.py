@@ -23,6 +23,11 @@ PAGES = {
         ("ui/pages/quick_entry.py", "Quick entry", ":material/bolt:", "quick"),
         ("ui/pages/examples.py", "Examples", ":material/menu_book:", "examples"),
     ],
+    "Learn": [
+        ("ui/pages/trainee.py", "Unknown cases", ":material/school:", "trainee"),
+        ("ui/pages/quiz.py", "Quiz", ":material/quiz:", "quiz"),
+        ("ui/pages/progress.py", "Progress", ":material/trending_up:", "progress"),
+    ],
     "More": [
         ("ui/pages/response.py", "Treatment response", ":material/monitoring:", "response"),
         ("ui/pages/knowledge_base.py", "Knowledge base", ":material/account_tree:", "kb"),

@@ -1,0 +1,194 @@
+"""Trainee pages through AppTest: commit first, then the truth; progress kept in the database."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from engine.cases import load_case
+from engine.storage import ProgressStore
+
+from conftest import KB_DIR, ROOT
+
+APP = str(ROOT / "app.py")
+TRAINEE = "ui/pages/trainee.py"
+SCHMORL = "seed/seed-schmorl-l4.yaml"
+TEXT_KINDS = ("title", "header", "subheader", "markdown", "caption", "text", "success", "info",
+              "warning", "error", "code", "latex")
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Path:
+    """The app's progress database, pointed at a file under tmp_path."""
+    path = tmp_path / "progress.sqlite3"
+    monkeypatch.delenv("OSSDX_DATABASE_URL", raising=False)
+    monkeypatch.setenv("OSSDX_DB", str(path))
+    return path
+
+
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def start(page: str) -> AppTest:
+    at = run(AppTest.from_file(APP, default_timeout=60))
+    at.switch_page(page)
+    return run(at)
+
+
+def page_text(at: AppTest) -> str:
+    """Everything the page shows as text: elements, expander and widget labels, metrics
+    (the option lists of the answer boxes, which name every diagnosis, are left out)."""
+    parts = [str(e.value) for kind in TEXT_KINDS for e in getattr(at, kind)]
+    parts += [e.label for e in at.expander]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    for kind in ("selectbox", "multiselect", "slider", "text_input", "button", "radio"):
+        parts += [w.label for w in getattr(at, kind)]
+    return re.sub(r"\\(.)", r"\1", "\n".join(parts))
+
+
+def name(at: AppTest, page: str, value: str) -> AppTest:
+    at.text_input(key=f"learner.name.{page}").set_value(value)
+    return run(at)
+
+
+def open_schmorl(at: AppTest) -> AppTest:
+    at.selectbox(key="trainee.pick").set_value(SCHMORL)
+    return run(at)
+
+
+def commit(at: AppTest, choices: list[str], confidence: int) -> AppTest:
+    for i, choice in enumerate(choices, 1):
+        at.selectbox(key=f"trainee.choice.{i}").set_value(choice)
+        run(at)
+    at.slider(key="trainee.confidence").set_value(confidence)
+    run(at)
+    at.button(key="trainee.commit").click()
+    return run(at)
+
+
+def test_the_truth_is_shown_only_after_committing(kb, db):
+    """Before commit: the narrative and findings, no truth, title, teaching point or ranking;
+    after commit: all of them, and the attempt is in the database."""
+    case = load_case(KB_DIR / "cases" / SCHMORL, kb)
+    truth = kb.diagnoses["schmorl_node"].name
+    at = open_schmorl(name(start(TRAINEE), "trainee", "Ann"))
+    before = page_text(at)
+    assert case.narrative.split(".")[0] in before
+    assert kb.findings["vertebral_location"].name in before
+    assert truth not in before and case.title not in before
+    assert case.teaching_points[0] not in before
+    assert not at.get("vega_lite_chart")  # the system's ranking is not drawn
+    assert not at.success
+
+    commit(at, ["metastasis", "schmorl_node"], 70)
+    after = page_text(at)
+    assert f"Proven diagnosis: **{truth}**" in after
+    assert case.title in after and case.teaching_points[0] in after
+    assert at.get("vega_lite_chart")  # the system's differential, with its reasoning
+    assert "Brier score 0.490" in after  # (0.7 - 0)^2: the first choice was wrong
+    assert "Your choice: Osseous metastasis" in after
+    assert "Findings that pointed elsewhere" in after
+    store = ProgressStore(f"sqlite:///{db}")
+    try:
+        (saved,) = store.attempts(store.trainee("Ann"))
+    finally:
+        store.close()
+    assert saved.case_id == case.id and saved.choices == ("metastasis", "schmorl_node")
+    assert saved.confidence == pytest.approx(0.7) and saved.truth == "schmorl_node"
+
+
+def test_without_a_name_nothing_can_be_committed(db):
+    """The commit button stays disabled until a name is typed; the page says why."""
+    at = open_schmorl(start(TRAINEE))
+    at.selectbox(key="trainee.choice.1").set_value("metastasis")
+    run(at)
+    assert at.button(key="trainee.commit").disabled
+    assert "Type your name above to commit" in page_text(at)
+    assert "free text without authentication" in page_text(at)
+
+
+def test_progress_survives_a_new_session_and_offers_a_retry(kb, db):
+    """After a commit, a fresh session (a reload, a new browser) shows the attempt on the
+    progress page, with the missed case to retry; retrying opens it unanswered."""
+    at = open_schmorl(name(start(TRAINEE), "trainee", "Ann"))
+    commit(at, ["metastasis"], 80)
+
+    fresh = name(start("ui/pages/progress.py"), "progress", "Ann")
+    shown = page_text(fresh)
+    assert "Attempts 1" in shown and "Top-1 0%" in shown
+    assert f"**{kb.diagnoses['schmorl_node'].name}** answered as " \
+           f"**{kb.diagnoses['metastasis'].name}**: 1×" in shown
+    assert len(fresh.get("vega_lite_chart")) == 2  # accuracy over time, and by diagnosis
+    retry = [b for b in fresh.button if b.key and b.key.startswith("retry.")]
+    assert len(retry) == 1
+    retry[0].click()
+    run(fresh)
+    fresh.switch_page(TRAINEE)  # AppTest does not follow st.switch_page by itself
+    run(fresh)
+    assert fresh.session_state["trainee.case"] == SCHMORL
+    assert not fresh.success and kb.diagnoses["schmorl_node"].name not in page_text(fresh)
+
+
+def test_filters_narrow_the_cases_by_difficulty_and_group(kb, db):
+    """Hard vignettes of the 'benign tumour' group: exactly those files are offered."""
+    folder = KB_DIR / "cases"
+    expected = []
+    for path in sorted(folder.rglob("*.yaml")):
+        case = load_case(path, kb)
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        if case.truth and kb.diagnoses[case.truth].group == "benign_tumour" \
+                and "Difficulty: hard" in first:
+            expected.append(path.relative_to(folder).as_posix())
+    assert expected
+    at = start(TRAINEE)
+    at.multiselect(key="trainee.difficulty").set_value(["hard"])
+    run(at)
+    at.multiselect(key="trainee.groups").set_value(["benign_tumour"])
+    run(at)
+    assert len(at.selectbox(key="trainee.pick").options) == len(expected)
+    at.button(key="trainee.random").click()
+    run(at)
+    assert at.session_state["trainee.case"] in expected
+
+
+def test_quiz_answers_are_explained_and_saved(kb, db):
+    """Checking the seed's quick quizzes shows right or wrong, the explanation and the source;
+    with a name each answer is saved."""
+    at = name(start("ui/pages/quiz.py"), "quiz", "Ann")
+    at.radio(key="quiz.1.kb:seed.quiz.destruction_pattern").set_value("D")
+    run(at)
+    at.button(key="quiz.check.kb:seed.quiz.destruction_pattern").click()
+    run(at)
+    at.radio(key="quiz.1.kb:seed.quiz.sre").set_value("A")
+    run(at)
+    at.button(key="quiz.check.kb:seed.quiz.sre").click()
+    run(at)
+    shown = page_text(at)
+    assert "Right: D. All of the above" in shown
+    assert "Not quite: the answer is D. Bone pain" in shown
+    assert kb.quizzes["seed.quiz.sre"].explanation.split(";")[0] in shown
+    assert kb.references["seed"].citation.split(":")[0] in shown
+    store = ProgressStore(f"sqlite:///{db}")
+    try:
+        answers = store.quiz_answers(store.trainee("Ann"))
+    finally:
+        store.close()
+    assert [(a.question_id, a.correct) for a in answers] == [
+        ("kb:seed.quiz.destruction_pattern", True), ("kb:seed.quiz.sre", False)]
+
+
+def test_an_unusable_database_is_reported_not_crashed(monkeypatch):
+    """With a database URL that cannot be opened, each learning page says so, in one line."""
+    monkeypatch.setenv("OSSDX_DATABASE_URL", "nosuchdb://nowhere/x")
+    for page in (TRAINEE, "ui/pages/progress.py"):
+        at = start(page)
+        assert at.error and "nosuchdb://nowhere/x" in page_text(at), page
+    at = start("ui/pages/quiz.py")
+    assert any("cannot be saved" in w.value for w in at.warning)
+    assert at.radio  # the quiz itself still works
