@@ -28,12 +28,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.cases import Case, load_case
+from engine.cases import Case, read_case_folder
 from engine.diagnosis import Reasoner
-from engine.errors import InputError
 from engine.inference import ExpertaEngine, PythonEngine
 from engine.kb import KnowledgeBase, load_knowledge_base
-from engine.loader import iter_yaml_files
 from engine.questions import QuestionAdvisor
 
 from .synthetic import scale_case, scale_kb
@@ -49,13 +47,9 @@ def answer_steps(kb: KnowledgeBase, limit: int) -> list[Case]:
     """Case states after each answer, replaying every case file's findings in KB order."""
     steps: list[Case] = []
     order = {f: i for i, f in enumerate(kb.findings)}
-    paths = sorted(iter_yaml_files(kb.root / "cases"))
-    while len(steps) < limit and paths:
-        for path in paths:
-            try:
-                case = load_case(path, kb)
-            except InputError:
-                continue
+    cases = [e.case for e in read_case_folder(kb.root / "cases", kb) if e.case and e.case.findings]
+    while len(steps) < limit and cases:
+        for case in cases:
             answered: dict[str, Any] = {}
             for finding in sorted(case.findings, key=order.__getitem__):
                 answered[finding] = case.findings[finding]

@@ -31,11 +31,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.cases import Case, load_case
+from engine.cases import Case, read_case_folder
 from engine.diagnosis import Reasoner
-from engine.errors import InputError
 from engine.kb import KnowledgeBase, load_knowledge_base
-from engine.loader import iter_yaml_files
 from engine.questions import QuestionAdvisor
 from engine.scoring import softmax
 
@@ -117,15 +115,7 @@ def adaptive_stop(advisor: QuestionAdvisor, full: Case) -> tuple[str, int]:
 
 
 def load_all(kb: KnowledgeBase, folder: Path) -> list[Case]:
-    cases = []
-    for path in iter_yaml_files(folder):
-        try:
-            case = load_case(path, kb)
-        except InputError:
-            continue
-        if case.findings:
-            cases.append(case)
-    return cases
+    return [e.case for e in read_case_folder(folder, kb) if e.case and e.case.findings]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

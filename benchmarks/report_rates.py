@@ -15,25 +15,18 @@ import argparse
 import json
 from datetime import date
 
-from engine.cases import Case, load_case
-from engine.errors import InputError
+from engine.cases import Case, read_case_folder
 from engine.evaluate import split_of
 from engine.kb import KnowledgeBase, load_knowledge_base
-from engine.loader import dump_yaml, iter_yaml_files
+from engine.loader import dump_yaml
 
 SHRINK = 1.0
 
 
 def training_cases(kb: KnowledgeBase) -> list[Case]:
-    cases = []
-    for path in iter_yaml_files(kb.root / "cases"):
-        if "literature" in path.parts and split_of(path) != "tuning":
-            continue
-        try:
-            cases.append(load_case(path, kb))
-        except InputError:
-            continue
-    return cases
+    entries = read_case_folder(kb.root / "cases", kb, keep=lambda path: not (
+        "literature" in path.parts and split_of(path) != "tuning"))
+    return [e.case for e in entries if e.case is not None]
 
 
 def estimate(kb: KnowledgeBase, cases: list[Case]) -> dict[str, dict[str, object]]:

@@ -7,7 +7,7 @@ given is unknown ("not assessed"), never "no". See the case-file contract in DES
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -321,4 +321,38 @@ def make_case(kb: KnowledgeBase, findings: Mapping[str, Any],
 def iter_case_files(folder: str | os.PathLike[str]) -> Iterable[Path]:
     """Case files under a folder (recursively, sorted)."""
     return iter_yaml_files(folder)
+
+
+@dataclass(frozen=True)
+class CaseEntry:
+    """One file of a case folder: its case, or the problems that kept it from loading."""
+
+    path: Path
+    name: str
+    case: Case | None
+    problems: tuple[Problem, ...] = ()
+
+
+def read_case_folder(folder: str | os.PathLike[str], kb: KnowledgeBase, *,
+                     name: Callable[[Path], str] | None = None,
+                     keep: Callable[[Path], bool] | None = None) -> list[CaseEntry]:
+    """Every case file under ``folder`` (or the one file it names), loaded or with its
+    problems, in a stable order. ``name`` gives the name shown in messages (default: the
+    path); ``keep`` selects files before they are read."""
+    root = Path(folder)
+    if not root.exists():
+        return [CaseEntry(root, str(root), None,
+                          (Problem(Location(str(root), 1), "no such file or folder",
+                                   code="missing"),))]
+    paths = [root] if root.is_file() else list(iter_yaml_files(root))
+    entries = []
+    for path in paths:
+        if keep is not None and not keep(path):
+            continue
+        shown = name(path) if name else str(path)
+        try:
+            entries.append(CaseEntry(path, shown, load_case(path, kb, name=shown)))
+        except InputError as exc:
+            entries.append(CaseEntry(path, shown, None, exc.problems))
+    return entries
 

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .cases import Case, case_facts, load_case
+from .cases import Case, case_facts, read_case_folder
 from .errors import InputError, Location, Problem
 from .inference import ExpertaEngine, PythonEngine
 from .kb import load_knowledge_base
 from .kb.model import Kind, KnowledgeBase
-from .loader import iter_yaml_files
 
 MIN_CASES = 2
 EXIT_OK, EXIT_INPUT = 0, 2
@@ -82,17 +81,9 @@ class Coverage:
 def load_all_cases(folder: str | Path, kb: KnowledgeBase,
                    ) -> tuple[list[Case], list[Problem]]:
     """Every case file under ``folder`` (with or without a truth); problems apart."""
-    folder = Path(folder)
-    if not folder.exists():
-        return [], [Problem(Location(str(folder), 1), "no such file or folder", code="missing")]
-    paths = [folder] if folder.is_file() else list(iter_yaml_files(folder))
-    cases, problems = [], []
-    for path in paths:
-        try:
-            cases.append(load_case(path, kb))
-        except InputError as exc:
-            problems.extend(exc.problems)
-    return cases, problems
+    entries = read_case_folder(folder, kb)
+    return ([e.case for e in entries if e.case is not None],
+            [p for e in entries for p in e.problems])
 
 
 def compute_coverage(kb: KnowledgeBase, cases: Sequence[Case], *, fast: bool = False,

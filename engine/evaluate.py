@@ -22,12 +22,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .cases import Case, load_case
+from .cases import Case, read_case_folder
 from .diagnosis import Reasoner
-from .errors import InputError, Problem
+from .errors import Problem
 from .inference import Trace
 from .kb.model import KnowledgeBase
-from .loader import iter_yaml_files
 from .scoring import rank_key, score
 
 SPLITS = ("all", "tuning", "test")
@@ -43,19 +42,10 @@ def split_of(path: str | Path) -> str:
 def load_cases(folder: str | Path, kb: KnowledgeBase, split: str = "all",
                ) -> tuple[list[Case], list[Problem]]:
     """Every case file with a truth under ``folder`` (and in ``split``); problems apart."""
-    cases, problems = [], []
-    paths = [Path(folder)] if Path(folder).is_file() else list(iter_yaml_files(folder))
-    for path in paths:
-        if split != "all" and split_of(path) != split:
-            continue
-        try:
-            case = load_case(path, kb)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
-        if case.truth is not None:
-            cases.append(case)
-    return cases, problems
+    keep = None if split == "all" else (lambda path: split_of(path) == split)
+    entries = read_case_folder(folder, kb, keep=keep)
+    cases = [e.case for e in entries if e.case is not None and e.case.truth is not None]
+    return cases, [p for e in entries for p in e.problems]
 
 
 @dataclass(frozen=True)

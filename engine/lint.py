@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cases import load_case
+from .cases import read_case_folder
 from .errors import InputError, Location, Problem, Severity
 from .inference import PythonEngine
 from .kb import check_knowledge_base, default_kb_path
@@ -610,16 +610,11 @@ def _diagnosis_location(kb: KnowledgeBase, dx_id: str) -> Location:
 
 def check_cases(kb: KnowledgeBase) -> list[Problem]:
     """Every case file under ``cases/`` must load against the vocabulary and the diagnoses."""
-    problems: list[Problem] = []
     folder = kb.root / "cases"
     if not folder.is_dir():
-        return problems
-    for path in iter_yaml_files(folder):
-        try:
-            load_case(path, kb, name=_shown(kb, path))
-        except InputError as exc:
-            problems.extend(exc.problems)
-    return problems
+        return []
+    entries = read_case_folder(folder, kb, name=lambda path: _shown(kb, path))
+    return [p for e in entries for p in e.problems]
 
 
 def check_response(root: Path) -> list[Problem]:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from engine.cases import iter_case_files, load_case
-from engine.errors import InputError
+from engine.cases import load_case, read_case_folder
 from engine.kb import KnowledgeBase
 from engine.kb.holder import snapshot
 
@@ -46,17 +45,18 @@ def catalogue(root: str, fingerprint: str, signature: tuple[object, ...],
     kb = _kb
     folder = kb.root / "cases"
     items = []
-    for path in iter_case_files(folder) if folder.is_dir() else ():
-        rel = path.relative_to(folder).as_posix()
-        try:
-            case = load_case(path, kb, name=rel)
-        except InputError as exc:
-            items.append(Example(_folder(kb, path), rel, rel, "", problem_lines(exc.problems)))
+    entries = read_case_folder(folder, kb, name=lambda p: p.relative_to(folder).as_posix()) \
+        if folder.is_dir() else []
+    for entry in entries:
+        rel, case = entry.name, entry.case
+        if case is None:
+            items.append(Example(_folder(kb, entry.path), rel, rel, "",
+                                 problem_lines(entry.problems)))
             continue
         mods = ", ".join(kb.vocabulary.modalities[m].name for m in sorted(case.modalities))
         details = f"{len(case.findings)} findings · {mods or 'no study'}"
-        items.append(Example(_folder(kb, path), rel, case.title or case.name,
-                             f"{case.id or path.stem} · {details}", details=details))
+        items.append(Example(_folder(kb, entry.path), rel, case.title or case.name,
+                             f"{case.id or entry.path.stem} · {details}", details=details))
     order = {"seed": 0}
     return sorted(items, key=lambda e: (order.get(e.folder, 1), e.folder, e.path))
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from engine.cases import Case, iter_case_files, load_case
+from engine.cases import Case, load_case, read_case_folder
 from engine.diagnosis import Differential, Reason
 from engine.errors import InputError
 from engine.kb import KnowledgeBase
@@ -124,18 +124,16 @@ def catalogue(root: str, fingerprint: str, signature: tuple[object, ...],
     kb = _kb
     folder = kb.root / "cases"
     items = []
-    for path in iter_case_files(folder) if folder.is_dir() else ():
-        rel = path.relative_to(folder).as_posix()
-        try:
-            case = load_case(path, kb, name=rel)
-        except InputError:
-            continue  # the examples page and `ossdx validate` report broken files
-        if not case.truth or case.truth not in kb.diagnoses:
+    entries = read_case_folder(folder, kb, name=lambda p: p.relative_to(folder).as_posix()) \
+        if folder.is_dir() else []
+    for entry in entries:  # broken files: the examples page and `ossdx validate` report them
+        case = entry.case
+        if case is None or not case.truth or case.truth not in kb.diagnoses:
             continue
-        parts = path.relative_to(folder).parts
+        parts = entry.path.relative_to(folder).parts
         items.append(UnknownCase(
-            path=rel, case_id=case.name, folder=parts[0] if len(parts) > 1 else "",
-            difficulty=difficulty_of(path), group=kb.diagnoses[case.truth].group,
+            path=entry.name, case_id=case.name, folder=parts[0] if len(parts) > 1 else "",
+            difficulty=difficulty_of(entry.path), group=kb.diagnoses[case.truth].group,
             code=case_code(case.name), modalities=tuple(sorted(case.modalities))))
     order = {"seed": 0}
     return sorted(items, key=lambda c: (order.get(c.folder, 1), c.folder, c.code))
