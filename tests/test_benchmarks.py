@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from benchmarks import calibrate, latency, questions
+
 from conftest import MINI_KB
 
 
