@@ -201,3 +201,22 @@ def test_no_warning_about_unknown_files():
     _, problems = check_knowledge_base(KB_DIR)
     assert not [p for p in problems if p.code == "unknown-file"
                 and p.severity is Severity.WARNING]
+
+
+VERIFIED_SNOMED = {"metastasis": "94222008", "hemangioma": "400210000",
+                   "enchondroma": "31186001", "chondrosarcoma": "1163016002",
+                   "osteoporotic_fracture": "443165006"}
+
+
+def test_verified_codes_are_attached_and_others_well_formed(kb):
+    """The verified SNOMED CT codes are on their diagnoses; every code present has the
+    right form (codes are optional: empty rather than guessed)."""
+    for diagnosis, code in VERIFIED_SNOMED.items():
+        assert kb.diagnoses[diagnosis].codes.snomed_ct == code
+    assert kb.findings["region"].values["sacrum"].codes.radlex == "RID2509"
+    codes = [d.codes for d in kb.diagnoses.values() if d.codes]
+    codes += [f.codes for f in kb.findings.values() if f.codes]
+    codes += [v.codes for f in kb.findings.values() for v in f.values.values() if v.codes]
+    for code in codes:
+        assert code.snomed_ct is None or code.snomed_ct.isdigit()
+        assert code.radlex is None or code.radlex.startswith("RID")
