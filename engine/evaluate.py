@@ -81,7 +81,8 @@ def _result(case: Case, probabilities: dict[str, float], other: str = "other") -
     return CaseResult(case.name, case.truth or "", case.acceptable, ranking, probabilities)
 
 
-def summarise(results: Sequence[CaseResult]) -> dict[str, Any]:
+def summarise(results: Sequence[CaseResult], must_not_miss: Sequence[str] = ()
+              ) -> dict[str, Any]:
     n = len(results)
     if n == 0:
         return {"n": 0}
@@ -91,14 +92,14 @@ def summarise(results: Sequence[CaseResult]) -> dict[str, Any]:
     confusion: dict[str, Counter[str]] = {t: Counter() for t in by_truth}
     for r in results:
         confusion[r.truth][r.ranking[0]] += 1
-    metastasis_truth = [r for r in results if r.truth == "metastasis"]
     return {
         "n": n,
         "top1": sum(r.top1 for r in results) / n,
         "top3": sum(r.top3 for r in results) / n,
         "mean_rank": sum(r.rank for r in results) / n,
         "brier": sum(r.brier for r in results) / n,
-        "metastasis_outside_top3": sum(not r.top3 for r in metastasis_truth),
+        **{f"{dx}_outside_top3": sum(not r.top3 for r in results if r.truth == dx)
+           for dx in must_not_miss},
         "sensitivity": {t: sum(r.top1 for r in rs) / len(rs) for t, rs in sorted(by_truth.items())},
         "support": {t: len(rs) for t, rs in sorted(by_truth.items())},
         "confusion": {t: dict(sorted(c.items())) for t, c in sorted(confusion.items())},
@@ -170,7 +171,8 @@ def evaluate(kb: KnowledgeBase, cases: Iterable[Case], *, reasoner: Reasoner | N
     traces = [reasoner.trace(c) for c in cases]
     results = [_result(c, {s.diagnosis: s.probability for s in score(kb, t)})
                for c, t in zip(cases, traces, strict=True)]
-    report = summarise(results)
+    report = summarise(results, kb.manifest.must_not_miss)
+    report["must_not_miss"] = list(kb.manifest.must_not_miss)
     report["kb_version"] = kb.version
     if with_robustness and cases:
         report["robustness"] = robustness(kb, reasoner, cases, traces)
@@ -187,7 +189,8 @@ def format_report(report: dict[str, Any]) -> str:
         f"Top-3 accuracy: {report['top3']:.1%}",
         f"Mean rank of the truth: {report['mean_rank']:.2f}",
         f"Brier score (multi-class, 0 best): {report['brier']:.3f}",
-        f"Metastasis outside the top 3: {report['metastasis_outside_top3']}",
+        *(f"{dx} outside the top 3 when it is the truth: {report[dx + '_outside_top3']}"
+          for dx in report.get("must_not_miss", [])),
         "",
         "Per-diagnosis sensitivity (top-1):",
     ]

@@ -238,6 +238,11 @@ class _Assembler:
         report_rates = self._report_rates(vocab, diagnoses)
         self._stratify(concepts)
         self._population_rules(diagnoses, vocab)
+        manifest_doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
+        for i, dx_id in enumerate(self.manifest.must_not_miss):
+            if dx_id not in diagnoses:
+                self.b.error(manifest_doc, ("must_not_miss", i), f"unknown diagnosis '{dx_id}'"
+                             f"{did_you_mean(dx_id, diagnoses)}", "unknown-diagnosis")
         if self.manifest.other_diagnosis not in diagnoses:
             doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
             self.b.error(doc, ("other_diagnosis",), f"the catch-all diagnosis "

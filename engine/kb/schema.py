@@ -55,6 +55,7 @@ class Manifest(Model):
     description: Text
     disclaimer: Text
     other_diagnosis: Id = "other"
+    must_not_miss: list[Id] = []
     strength_scale: StrengthScale
     settings: Settings = Settings()
     answer_model: Text
