@@ -4,9 +4,10 @@
 
 Prints top-1 / top-3 accuracy, mean rank of the truth, Brier score and the number of cases
 whose truth is a must-not-miss diagnosis (kb.yaml) but is outside the top 3, per set; with
---robustness also top-1 under +/-30% perturbed likelihood ratios and with 30% of findings dropped (20 draws each). --write stores
-the figures in benchmarks/reported.json, which the README quotes and which
-tests/test_accuracy.py holds the knowledge base to (a KB edit that loses cases fails CI).
+--robustness also top-1 under +/-30% perturbed likelihood ratios and with 30% of findings
+dropped (20 draws each). --write stores the figures in benchmarks/reported.json, which the
+README quotes and which tests/test_accuracy.py holds the knowledge base to (a KB edit that
+loses cases fails CI).
 The last line printed is one JSON object.
 """
 
