@@ -196,7 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "app":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "app":  # everything after 'app' goes to 'streamlit run'
+        args.streamlit_args = [*extra, *args.streamlit_args]
     try:
         return COMMANDS[args.command](args, out)
     except KnowledgeBaseError as exc:

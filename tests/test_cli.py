@@ -97,3 +97,26 @@ def test_console_script_in_subprocess():
                              "--json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["differential"][0]["id"] == "schmorl_node"
+
+
+def test_app_command_forwards_streamlit_options(monkeypatch):
+    """'ossdx app --server.port N' runs 'streamlit run app.py' with the options, from the
+    project folder (so .streamlit/config.toml applies)."""
+    import os
+
+    seen = {}
+
+    def fake_execv(path, command):
+        seen["command"], seen["cwd"] = command, os.getcwd()
+        raise SystemExit(0)
+
+    monkeypatch.setattr(os, "execv", fake_execv)
+    monkeypatch.chdir("/")
+    try:
+        main(["app", "--server.port", "8999", "--server.headless", "true"])
+    except SystemExit:
+        pass
+    assert seen["command"][1:4] == ["-m", "streamlit", "run"]
+    assert seen["command"][4].endswith("app.py")
+    assert seen["command"][-4:] == ["--server.port", "8999", "--server.headless", "true"]
+    assert seen["cwd"] == str(ROOT)
