@@ -191,7 +191,7 @@ def test_not_assessed_moves_on_and_can_be_undone():
 
 def test_when_the_advisor_stops_the_user_can_keep_asking():
     """A confident case shows why questions stopped; 'keep asking' brings one more question."""
-    at = load_example(start(), "example.seed/seed-enchondroma-femur.yaml")
+    at = load_example(start(), "example.seed/seed-phyllodes-rib.yaml")
     assert current_question(at) is None
     assert texts(at, "success") or texts(at, "info")
     at.toggle(key="workup.keep_asking").set_value(True)
