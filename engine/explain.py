@@ -113,10 +113,8 @@ def expected_findings(kb: KnowledgeBase, diagnosis: str, facts: Mapping[str, Any
     """
     best: dict[str, Expected] = {}
     fired = set(trace.fired)
-    for rule in kb.rules:
-        if rule.kind is not Kind.EVIDENCE or rule.target != diagnosis or rule.lr <= 1:
-            continue
-        if rule.id in fired:
+    for rule in kb.rules_for(Kind.EVIDENCE, diagnosis):
+        if rule.lr <= 1 or rule.id in fired:
             continue
         for conjunction in rule.when:
             open_atoms = [a for a in conjunction if not a.is_concept

@@ -580,7 +580,7 @@ def check_diagnoses(kb: KnowledgeBase) -> list[Problem]:
     """Each diagnosis needs rules for it (and should have rules against it, and enough)."""
     problems = []
     for dx_id in kb.diagnoses:
-        rules = [r for r in kb.rules if r.kind is Kind.EVIDENCE and r.target == dx_id]
+        rules = kb.rules_for(Kind.EVIDENCE, dx_id)
         location = _diagnosis_location(kb, dx_id)
         if len(rules) < MIN_RULES:
             problems.append(Problem(location, f"diagnosis '{dx_id}' has {len(rules)} evidence "

@@ -221,8 +221,8 @@ def rule_completions(reasoner: Reasoner, case: Case, target: str,
     facts = reasoner.facts(case)
     concepts = reasoner.trace(case, fast=True).concepts
     found: list[tuple[Change, ...]] = []
-    for rule in kb.rules:
-        if rule.kind is not Kind.EVIDENCE or rule.target != target or rule.lr <= 1:
+    for rule in kb.rules_for(Kind.EVIDENCE, target):
+        if rule.lr <= 1:
             continue
         for conjunction in rule.when:
             missing = [a for a in conjunction if not a.holds(facts, concepts)]

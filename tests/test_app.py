@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import shutil
@@ -343,12 +344,16 @@ def test_config_keeps_the_app_safe():
 
 
 def test_no_ui_code_renders_raw_html():
-    """No module of the app passes unsafe_allow_html or calls st.html."""
+    """No module of the app passes the unsafe-HTML keyword to any call or calls st.html."""
     offenders = []
     for path in [ROOT / "app.py", *sorted((ROOT / "ui").rglob("*.py"))]:
-        text = path.read_text(encoding="utf-8")
-        if "unsafe_allow_html=True" in text or "st.html(" in text:
-            offenders.append(path.relative_to(ROOT).as_posix())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            raw_keyword = any(k.arg == "unsafe_allow_html" for k in node.keywords)
+            html_call = isinstance(node.func, ast.Attribute) and node.func.attr == "html"
+            if raw_keyword or html_call:
+                offenders.append(f"{path.relative_to(ROOT).as_posix()}:{node.lineno}")
     assert offenders == []
 
 

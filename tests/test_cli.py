@@ -102,6 +102,7 @@ def test_console_script_in_subprocess():
 def test_app_command_forwards_streamlit_options(monkeypatch):
     """'ossdx app --server.port N' runs 'streamlit run app.py' with the options, from the
     project folder (so .streamlit/config.toml applies)."""
+    import contextlib
     import os
 
     seen = {}
@@ -112,10 +113,8 @@ def test_app_command_forwards_streamlit_options(monkeypatch):
 
     monkeypatch.setattr(os, "execv", fake_execv)
     monkeypatch.chdir("/")
-    try:
+    with contextlib.suppress(SystemExit):
         main(["app", "--server.port", "8999", "--server.headless", "true"])
-    except SystemExit:
-        pass
     assert seen["command"][1:4] == ["-m", "streamlit", "run"]
     assert seen["command"][4].endswith("app.py")
     assert seen["command"][-4:] == ["--server.port", "8999", "--server.headless", "true"]

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import streamlit as st
 
-from engine.cases import load_case, read_case_folder
+from engine.cases import load_case
 from engine.kb import KnowledgeBase
-from engine.kb.holder import snapshot
 
 from . import state
 from .boundary import callback
-from .resources import Context
+from .resources import Context, case_entries, case_subfolder
 from .text import problem_lines, safe
 
 GOTO_WORKUP = "examples.goto_workup"
@@ -33,29 +31,17 @@ class Example:
     details: str = ""
 
 
-def _folder(kb: KnowledgeBase, path: Path) -> str:
-    parts = path.relative_to(kb.root / "cases").parts
-    return parts[0] if len(parts) > 1 else ""
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def catalogue(root: str, fingerprint: str, signature: tuple[object, ...],
-              _kb: KnowledgeBase) -> list[Example]:
-    """Every case file under the knowledge base's cases folder (cached per file state)."""
-    kb = _kb
-    folder = kb.root / "cases"
+def catalogue(kb: KnowledgeBase) -> list[Example]:
+    """Every case file under the knowledge base's cases folder, seed cases first."""
     items = []
-    entries = read_case_folder(folder, kb, name=lambda p: p.relative_to(folder).as_posix()) \
-        if folder.is_dir() else []
-    for entry in entries:
-        rel, case = entry.name, entry.case
+    for entry in case_entries(kb):
+        rel, case, folder = entry.name, entry.case, case_subfolder(entry)
         if case is None:
-            items.append(Example(_folder(kb, entry.path), rel, rel, "",
-                                 problem_lines(entry.problems)))
+            items.append(Example(folder, rel, rel, "", problem_lines(entry.problems)))
             continue
         mods = ", ".join(kb.vocabulary.modalities[m].name for m in sorted(case.modalities))
         details = f"{len(case.findings)} findings · {mods or 'no study'}"
-        items.append(Example(_folder(kb, entry.path), rel, case.title or case.name,
+        items.append(Example(folder, rel, case.title or case.name,
                              f"{case.id or entry.path.stem} · {details}", details=details))
     order = {"seed": 0}
     return sorted(items, key=lambda e: (order.get(e.folder, 1), e.folder, e.path))
@@ -82,8 +68,7 @@ def render(ctx: Context) -> None:
     state.seed("examples.quiz", bool(st.session_state.get(QUIZ)))
     quiz = st.toggle("Quiz mode: hide titles and narratives until revealed",
                      key="examples.quiz", on_change=_quiz_changed)
-    folder = kb.root / "cases"
-    items = catalogue(str(kb.root), kb.fingerprint, snapshot(folder), kb)
+    items = catalogue(kb)
     if not items:
         st.info("The knowledge base has no case files.")
         return

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from engine.cases import CaseEntry, read_case_folder
 from engine.diagnosis import Reasoner
 from engine.errors import Problem
 from engine.kb import KnowledgeBase, default_kb_path
-from engine.kb.holder import KnowledgeBaseHolder
+from engine.kb.holder import KnowledgeBaseHolder, snapshot
 from engine.questions import QuestionAdvisor
 
 
@@ -49,6 +50,28 @@ def compiled_engines(root: str, fingerprint: str, _kb: KnowledgeBase) -> Engines
     """The reasoner and question advisor of one knowledge-base version (by fingerprint)."""
     reasoner = Reasoner(_kb)
     return Engines(reasoner, QuestionAdvisor(reasoner))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _case_entries(root: str, fingerprint: str, signature: tuple[object, ...],
+                  _kb: KnowledgeBase) -> tuple[CaseEntry, ...]:
+    folder = _kb.root / "cases"
+    if not folder.is_dir():
+        return ()
+    return tuple(read_case_folder(folder, _kb,
+                                  name=lambda path: path.relative_to(folder).as_posix()))
+
+
+def case_entries(kb: KnowledgeBase) -> tuple[CaseEntry, ...]:
+    """Every case file of the KB's cases folder, loaded or with its problems; named by its
+    path inside that folder. Read once per state of the files (shared by all pages)."""
+    return _case_entries(str(kb.root), kb.fingerprint, snapshot(kb.root / "cases"), kb)
+
+
+def case_subfolder(entry: CaseEntry) -> str:
+    """The first folder of an entry's name ('seed', 'literature', ...), '' at the top."""
+    head, _, rest = entry.name.partition("/")
+    return head if rest else ""
 
 
 def kb_root() -> Path:

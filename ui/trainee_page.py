@@ -21,11 +21,10 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from engine.cases import Case, load_case, read_case_folder
+from engine.cases import Case, load_case
 from engine.diagnosis import Differential, Reason
 from engine.errors import InputError
 from engine.kb import KnowledgeBase
-from engine.kb.holder import snapshot
 from engine.storage import ProgressStore, StorageError, Trainee, clean_name, database_url
 from engine.trainee import (
     DIFFICULTIES,
@@ -44,7 +43,7 @@ from engine.trainee import (
 
 from .boundary import callback
 from .differential_view import render_results
-from .resources import Context
+from .resources import Context, case_entries, case_subfolder
 from .text import percent, problem_lines, safe
 
 PAGE = "ui/pages/trainee.py"
@@ -117,30 +116,20 @@ class UnknownCase:
         return f"Case {self.code} · {self.folder or 'other'} · {self.difficulty} · {names}{mark}"
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def catalogue(root: str, fingerprint: str, signature: tuple[object, ...],
-              _kb: KnowledgeBase) -> list[UnknownCase]:
-    """Every case file with a truth, seed cases first (cached per knowledge-base state)."""
-    kb = _kb
-    folder = kb.root / "cases"
+def unknown_cases(kb: KnowledgeBase) -> list[UnknownCase]:
+    """Every case file with a truth, seed cases first (broken files: the examples page and
+    `ossdx validate` report them)."""
     items = []
-    entries = read_case_folder(folder, kb, name=lambda p: p.relative_to(folder).as_posix()) \
-        if folder.is_dir() else []
-    for entry in entries:  # broken files: the examples page and `ossdx validate` report them
+    for entry in case_entries(kb):
         case = entry.case
         if case is None or not case.truth or case.truth not in kb.diagnoses:
             continue
-        parts = entry.path.relative_to(folder).parts
         items.append(UnknownCase(
-            path=entry.name, case_id=case.name, folder=parts[0] if len(parts) > 1 else "",
+            path=entry.name, case_id=case.name, folder=case_subfolder(entry),
             difficulty=difficulty_of(entry.path), group=kb.diagnoses[case.truth].group,
             code=case_code(case.name), modalities=tuple(sorted(case.modalities))))
     order = {"seed": 0}
     return sorted(items, key=lambda c: (order.get(c.folder, 1), c.folder, c.code))
-
-
-def unknown_cases(kb: KnowledgeBase) -> list[UnknownCase]:
-    return catalogue(str(kb.root), kb.fingerprint, snapshot(kb.root / "cases"), kb)
 
 
 def load_unknown(kb: KnowledgeBase, item: UnknownCase) -> Case:

@@ -173,9 +173,15 @@ class KnowledgeBase:
     report_rates: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(default_factory=dict)
     _index: dict[str, Rule] = field(init=False, repr=False, compare=False)
+    _by_target: dict[tuple[Kind, str], tuple[Rule, ...]] = field(init=False, repr=False,
+                                                                 compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {r.id: r for r in self.rules})
+        by_target: dict[tuple[Kind, str], list[Rule]] = {}
+        for rule in self.rules:
+            by_target.setdefault((rule.kind, rule.target), []).append(rule)
+        object.__setattr__(self, "_by_target", {k: tuple(v) for k, v in by_target.items()})
 
     @property
     def version(self) -> str:
@@ -216,6 +222,10 @@ class KnowledgeBase:
 
     def rules_of(self, kind: Kind) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.kind is kind)
+
+    def rules_for(self, kind: Kind, target: str) -> tuple[Rule, ...]:
+        """The rules of one kind concluding about ``target``, in knowledge-base order."""
+        return self._by_target.get((kind, target), ())
 
     def name_of(self, item_id: str) -> str:
         """Human name of a diagnosis, concept, finding, pitfall or recommendation id."""
