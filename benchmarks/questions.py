@@ -75,7 +75,8 @@ def adaptive(advisor: QuestionAdvisor) -> Order:
     last_topic: list[str | None] = [None]
 
     def choose(case: Case, asked: set[str]) -> str | None:
-        ranked = [q for q in advisor.rank(case) if q.finding not in asked]
+        not_assessed = asked - set(case.findings)
+        ranked = advisor.rank(case, None, not_assessed)
         if ranked:
             best = ranked[0]
             near = [q for q in ranked
@@ -83,7 +84,7 @@ def adaptive(advisor: QuestionAdvisor) -> Order:
             chosen = next((q for q in near if q.topic == last_topic[0]), best)
             last_topic[0] = chosen.topic
             return chosen.finding
-        rest = [f for f in advisor.candidates(case) if f not in asked]
+        rest = advisor.candidates(case, None, not_assessed)
         return rest[0] if rest else None
     return choose
 
@@ -101,11 +102,10 @@ def adaptive_stop(advisor: QuestionAdvisor, full: Case) -> tuple[str, int]:
     asked: set[str] = set()
     topic = None
     while True:
-        advice = advisor.advise(case, topic)
-        pool = [q for q in advice.ranked if q.finding not in asked]
-        if advice.question is None or not pool:
+        advice = advisor.advise(case, topic, asked - set(case.findings))
+        question = advice.question
+        if question is None:
             break
-        question = advice.question if advice.question.finding not in asked else pool[0]
         asked.add(question.finding)
         topic = question.topic
         if question.finding in full.findings:

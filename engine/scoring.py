@@ -149,6 +149,10 @@ class ScoreTable:
             if rule.kind in (Kind.PRIOR, Kind.EVIDENCE):
                 self.entries[rule.id] = (rule.target, math.log(rule.lr), rule.group,
                                          rule.kind is Kind.EVIDENCE)
+        # the scoring unit of each rule: its group (counted once), or the rule itself
+        self.unit_of: dict[str, tuple[str, str]] = {
+            rule_id: (target, group if is_evidence and group else rule_id)
+            for rule_id, (target, _, group, is_evidence) in self.entries.items()}
 
     def log_scores(self, trace: Trace) -> dict[str, float]:
         scores = dict(self.base)
@@ -171,3 +175,40 @@ class ScoreTable:
         for (target, _), (log_lr, _) in best.items():
             scores[target] += self.weight * log_lr
         return scores
+
+    def reach(self, fired: Iterable[str], undecided: Iterable[str],
+              ) -> dict[str, tuple[float, float]]:
+        """How far each diagnosis's log-score could still rise and fall.
+
+        ``undecided`` are the rules whose firing later answers could still change (either
+        way); the others keep their state in ``fired``. A group counts its strongest fired
+        member, so its contribution can only become that of the fixed members plus one of
+        the undecided ones: the bound is exact per group and optimistic across groups
+        (answers that exclude each other are allowed together).
+        """
+        fired, undecided = set(fired), set(undecided)
+        groups: dict[tuple[str, str], list[str]] = {
+            self.unit_of[r]: [] for r in undecided if r in self.unit_of}
+        for rule_id, unit in self.unit_of.items():
+            if unit in groups:
+                groups[unit].append(rule_id)
+        result = {d: (0.0, 0.0) for d in self.base}
+        for (target, _), members in groups.items():
+            fixed = [m for m in members if m in fired and m not in undecided]
+            now = self._contribution([m for m in members if m in fired])
+            options = [self._contribution(fixed)] + [self._contribution([*fixed, m])
+                                                     for m in members if m in undecided]
+            up, down = result[target]
+            result[target] = (up + max(options) - now, down + now - min(options))
+        return result
+
+    def _contribution(self, rule_ids: Iterable[str]) -> float:
+        """The score contribution of the fired members of one group (or one rule)."""
+        best: tuple[float, str] | None = None
+        for rule_id in rule_ids:
+            log_lr = self.entries[rule_id][1]
+            if best is None or (abs(log_lr), best[1]) > (abs(best[0]), rule_id):
+                best = (log_lr, rule_id)
+        if best is None:
+            return 0.0
+        return best[0] * (self.weight if self.entries[best[1]][3] else 1.0)

@@ -20,26 +20,36 @@ from .questions import Advice, QuestionAdvisor
 
 @dataclass(frozen=True)
 class Workup:
-    """One state of a work-up: patient context, modalities performed, answers so far."""
+    """One state of a work-up: patient context, modalities performed, answers so far, and
+    the findings marked 'not assessed' (not asked again)."""
 
     patient: Mapping[str, Any] = field(default_factory=dict)
     modalities: frozenset[str] = frozenset()
     answers: Mapping[str, Any] = field(default_factory=dict)
     last_topic: str | None = None
+    not_assessed: frozenset[str] = frozenset()
 
     def answer(self, finding: str, value: Any, topic: str | None = None) -> Workup:
         """This work-up with ``finding`` answered (or re-answered) as ``value``."""
         answers = {**self.answers, finding: value}
         return Workup(self.patient, self.modalities, MappingProxyType(answers),
-                      topic or self.last_topic)
+                      topic or self.last_topic, self.not_assessed - {finding})
+
+    def skip(self, finding: str, topic: str | None = None) -> Workup:
+        """This work-up with ``finding`` marked 'not assessed' (its answer, if any, gone)."""
+        answers = {k: v for k, v in self.answers.items() if k != finding}
+        return Workup(self.patient, self.modalities, MappingProxyType(answers),
+                      topic or self.last_topic, self.not_assessed | {finding})
 
     def withdraw(self, finding: str) -> Workup:
-        """This work-up without the answer to ``finding`` (back to 'not assessed')."""
+        """This work-up without the answer to ``finding`` (back to unanswered)."""
         answers = {k: v for k, v in self.answers.items() if k != finding}
-        return Workup(self.patient, self.modalities, MappingProxyType(answers), self.last_topic)
+        return Workup(self.patient, self.modalities, MappingProxyType(answers),
+                      self.last_topic, self.not_assessed - {finding})
 
     def with_modalities(self, modalities: Iterable[str]) -> Workup:
-        return Workup(self.patient, frozenset(modalities), self.answers, self.last_topic)
+        return Workup(self.patient, frozenset(modalities), self.answers, self.last_topic,
+                      self.not_assessed)
 
     def case(self, reasoner: Reasoner) -> Case:
         """The checked case of this state (raises InputError if an answer is not allowed)."""
@@ -57,4 +67,5 @@ class Step:
 def step(reasoner: Reasoner, advisor: QuestionAdvisor, workup: Workup) -> Step:
     """Differential (engine of record) and next question for a work-up state."""
     case = workup.case(reasoner)
-    return Step(reasoner.diagnose(case), advisor.advise(case, workup.last_topic))
+    return Step(reasoner.diagnose(case), advisor.advise(case, workup.last_topic,
+                                                             workup.not_assessed))

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
+import math
 
-from engine.cases import make_case
-from engine.questions import QuestionAdvisor, entropy
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.cases import make_case, read_case_folder, unmet_requirement
+from engine.questions import QuestionAdvisor, answer_values, entropy
+from engine.scoring import softmax
+
+from conftest import KB_DIR
+from strategies import cases, value_strategy
+
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="module")
@@ -53,19 +65,21 @@ def test_questions_are_ranked_by_expected_gain(kb, advisor):
     ranked = advisor.rank(case)
     values = [q.value for q in ranked]
     assert values == sorted(values, reverse=True)
-    assert all(q.gain > 0 and 0 < q.report_rate <= 1 and q.value == q.gain * q.report_rate
+    assert all(0 < q.report_rate <= 1 for q in ranked)
+    assert all(q.value == (q.pair_value if q.for_pair else q.gain * q.report_rate) > 0
                for q in ranked)
 
 
 def test_stops_when_confident(kb, advisor):
     """When the leader passes the threshold no question is asked, with the reason."""
-    case = make_case(kb, {"region": "spine", "endplate_defect_with_disc_contiguity": "yes",
-                          "vertebral_location": "endplate", "sclerotic_rim": "yes",
-                          "cortical_breach": "no", "soft_tissue_mass": "no"},
-                     modalities=["CT"])
+    case = make_case(kb, {"region": "sacrum", "si_joint_centered": "yes", "bilateral": "yes",
+                          "marrow_edema": "yes", "si_joint_erosions": "yes",
+                          "t2_signal": "hyper"},
+                     {"age": 41, "sex": "F", "primary": "breast_idc",
+                      "symptoms": ["inflammatory_back_pain"]}, modalities=["MRI"])
     advice = advisor.advise(case)
     assert advice.question is None
-    assert "threshold" in advice.stop_reason
+    assert "threshold" in advice.stop_reason and "Sacroiliitis" in advice.stop_reason
 
 
 def test_next_best_test_for_marrow_lesion(kb, advisor):
@@ -82,3 +96,146 @@ def test_next_best_test_for_marrow_lesion(kb, advisor):
     assert advice.test.modality in {"MRI", "PET_CT", "bone_scan"}
     best_ct = max((q.gain for q in advice.ranked), default=0.0)
     assert advice.test.gain > best_ct
+
+
+def _leader(advisor, case):
+    probs = softmax(advisor.table.log_scores(advisor.reasoner.python.run(
+        advisor.reasoner.facts(case))))
+    return max(probs, key=lambda d: (probs[d], d)), probs
+
+
+def test_not_assessed_findings_are_not_asked_again(kb, advisor):
+    """A finding marked 'not assessed' leaves the candidates, the ranking and the advice."""
+    case = make_case(kb, {"region": "spine"}, modalities=["CT", "MRI"])
+    first = advisor.advise(case).question
+    assert first is not None
+    later = advisor.advise(case, None, {first.finding})
+    assert first.finding not in advisor.candidates(case, None, {first.finding})
+    assert first.finding not in {q.finding for q in later.ranked}
+    assert later.question is None or later.question.finding != first.finding
+
+
+def test_reporting_posterior_learns_from_what_is_not_reported(kb, advisor):
+    """Q equals the differential before anything is reported; marking a finding 'not
+    assessed' lowers Q for the diagnosis whose reports mention it most (and the chance of
+    an answer is the Q-weighted report rate)."""
+    case = make_case(kb, {}, {"primary": "breast_idc"}, modalities=["CT", "MRI"])
+    _, probs = _leader(advisor, case)
+    assert advisor.reporting_posterior(case, probs) == pytest.approx(probs)
+    finding = "trabecular_pattern"
+    most = max(probs, key=lambda d: kb.report_rate(finding, d))
+    least = min(probs, key=lambda d: kb.report_rate(finding, d))
+    assert kb.report_rate(finding, most) > kb.report_rate(finding, least)
+    q = advisor.reporting_posterior(case, probs, {finding})
+    assert q[most] / probs[most] < q[least] / probs[least]
+    assert sum(q.values()) == pytest.approx(1.0)
+    assert advisor.answerable(finding, q) < advisor.answerable(finding, probs)
+
+
+def test_pairs_that_complete_a_rule_are_valued_together(kb, advisor):
+    """Signal on T2 and enhancement matter for a treated sternal lesion mainly together:
+    the question carries its partner, says so, and the joint gain equals the mutual
+    information computed from full runs of every pair of answers."""
+    case = make_case(kb, {"region": "sternum", "t1_signal": "hypo"},
+                     {"primary": "breast_idc"}, modalities=["MRI"])
+    ranked = advisor.rank(case)
+    paired = [q for q in ranked if q.partner is not None]
+    assert paired
+    assert {q.finding for q in paired} | {q.partner for q in paired} >= {
+        "t2_signal", "enhancement"}
+    for q in paired:
+        assert q.pair_gain > q.gain
+        if q.for_pair:
+            assert kb.name_of(q.partner) in q.why(kb)
+    q = next(q for q in paired if {q.finding, q.partner} == {"t2_signal", "enhancement"})
+    base = advisor.table.log_scores(advisor.reasoner.python.run(advisor.reasoner.facts(case)))
+    prior = softmax(base)
+    afters = []
+    for a, _ in answer_values(kb.findings[q.finding]):
+        for b, _ in answer_values(kb.findings[q.partner]):
+            full = make_case(kb, {**case.findings, q.finding: a, q.partner: b},
+                             {"primary": "breast_idc"}, modalities=["MRI"])
+            afters.append(advisor.table.log_scores(advisor.reasoner.experta.run(
+                advisor.reasoner.facts(full))))
+    expected = entropy(prior)
+    for i in range(len(afters)):
+        weights = {d: prior[d] * math.exp(afters[i][d] - base[d])
+                   / sum(math.exp(after[d] - base[d]) for after in afters) for d in prior}
+        p_v = sum(weights.values())
+        expected -= p_v * entropy({d: w / p_v for d, w in weights.items()})
+    assert q.pair_gain == pytest.approx(expected, abs=1e-9)
+
+
+def _cannot_change_holds(kb, advisor, case, remaining, assignments) -> bool | None:
+    """None if the bound allows a change; else whether every assignment keeps the leader."""
+    facts = advisor.reasoner.facts(case)
+    leader, _ = _leader(advisor, case)
+    if advisor.leader_can_change(facts, advisor.reasoner.python.run(facts), remaining):
+        return None
+    return all(_leader(advisor, case.with_findings({**case.findings, **extra}))[0] == leader
+               for extra in assignments)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_a_leader_that_cannot_change_does_not(data, kb, advisor):
+    """When the stopping bound says no answers to some findings could change the leader,
+    no answers to them (drawn at random, any of them together) change it."""
+    case = data.draw(cases(kb, max_findings=14))
+    candidates = advisor.candidates(case)
+    if not candidates:
+        return
+    remaining = data.draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=3,
+                                   unique=True))
+    findings = dict(case.findings)
+    for finding in remaining:
+        value = data.draw(value_strategy(kb.findings[finding]))
+        if unmet_requirement(kb.vocabulary, finding, {**findings, finding: value}) is None:
+            findings[finding] = value
+    extra = {f: v for f, v in findings.items() if f not in case.findings}
+    assert _cannot_change_holds(kb, advisor, case, remaining, [extra]) in (None, True)
+
+
+def test_the_stopping_bound_holds_on_the_seed_cases(kb, advisor):
+    """For every seed case and every pair of its findings: where the bound says answering
+    that pair cannot change the leader, no combination of their values does (and the
+    bound does say so for some pairs, so this checks something)."""
+    stopped = 0
+    for entry in read_case_folder(KB_DIR / "cases" / "seed", kb):
+        full = entry.case
+        assert full is not None
+        names = sorted(full.findings)
+        for i, first in enumerate(names):
+            for second in names[i + 1:]:
+                case = full.with_findings({k: v for k, v in full.findings.items()
+                                           if k not in (first, second)})
+                assignments = [
+                    {first: a, second: b}
+                    for a, _ in answer_values(kb.findings[first])
+                    for b, _ in answer_values(kb.findings[second])
+                    if all(unmet_requirement(kb.vocabulary, f, {**case.findings, first: a,
+                                                                second: b}) is None
+                           for f in (first, second))]
+                held = _cannot_change_holds(kb, advisor, case, [first, second], assignments)
+                assert held in (None, True), (full.id, first, second)
+                stopped += held is True
+    assert stopped >= 10
+
+
+def test_the_stopping_bound_sees_rules_that_need_two_answers(kb, advisor):
+    """Treated sternal metastasis on MRI: neither T2 signal nor enhancement alone moves the
+    leader, both together do, so with only those two left the bound must not stop."""
+    patient = {"age": 61, "sex": "F", "primary": "breast_idc", "treatment": ["chemotherapy"],
+               "known_bone_metastases": "yes"}
+    case = make_case(kb, {"region": "sternum", "t1_signal": "hypo"}, patient,
+                     modalities=["MRI"])
+    leader, _ = _leader(advisor, case)
+    pair = ["t2_signal", "enhancement"]
+    for finding in pair:
+        for value, _ in answer_values(kb.findings[finding]):
+            alone = case.with_findings({**case.findings, finding: value})
+            assert _leader(advisor, alone)[0] == leader
+    together = case.with_findings({**case.findings, "t2_signal": "hypo", "enhancement": "none"})
+    assert _leader(advisor, together)[0] != leader
+    facts = advisor.reasoner.facts(case)
+    assert advisor.leader_can_change(facts, advisor.reasoner.python.run(facts), pair)

@@ -40,7 +40,8 @@ def test_whatif_update_equals_full_run(data, kb, reasoner):
 @SETTINGS
 @given(data=st.data())
 def test_answer_sequences_match_a_fresh_run(data, kb, reasoner):
-    """Any sequence of answers, changes and withdrawals ends where a fresh run starts."""
+    """Any sequence of answers, changes, withdrawals and 'not assessed' ends where a fresh
+    run with the remaining answers starts."""
     target = data.draw(cases(kb, max_findings=8))
     workup = Workup(patient=target.patient, modalities=infer_modalities(target.findings,
                                                                         kb.vocabulary))
@@ -49,9 +50,13 @@ def test_answer_sequences_match_a_fresh_run(data, kb, reasoner):
         if not findings:
             break
         finding = data.draw(st.sampled_from(findings))
-        action = data.draw(st.sampled_from(["answer", "change", "withdraw"]))
+        action = data.draw(st.sampled_from(["answer", "change", "withdraw", "skip"]))
         if action == "withdraw":
             workup = workup.withdraw(finding)
+            continue
+        if action == "skip":
+            workup = workup.skip(finding)
+            assert finding not in workup.answers and finding in workup.not_assessed
             continue
         value = target.findings[finding] if action == "answer" else data.draw(
             value_strategy(kb.findings[finding]))

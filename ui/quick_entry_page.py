@@ -122,7 +122,7 @@ def render(ctx: Context) -> None:
         st.warning(f"{safe(name, line_start=False)}: not used ({safe(reason, line_start=False)})")
     case = built.case
     differential = ctx.reasoner.diagnose(case)
-    advice = ctx.advisor.advise(case, state.topic())
+    advice = ctx.advisor.advise(case, state.topic(), state.skipped())
     st.divider()
     render_results(ctx, case, differential, advice, key="quick",
                    not_assessed=state.skipped())

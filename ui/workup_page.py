@@ -205,7 +205,7 @@ def render(ctx: Context) -> None:
         return
     case = built.case
     differential = ctx.reasoner.diagnose(case)
-    advice = ctx.advisor.advise(case, state.topic())
+    advice = ctx.advisor.advise(case, state.topic(), state.skipped())
     left, right = st.columns([5, 7], gap="large")
     with left:
         _question_card(ctx, case, advice)

@@ -44,6 +44,7 @@ class Settings(Model):
     confidence_threshold: Probability = 0.9
     evidence_weight: Annotated[float, Field(gt=0.0, le=2.0)] = 1.0
     near_tie: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    max_pairs: Annotated[int, Field(ge=0, le=1000)] = 8
     lr_limits: tuple[Positive, Positive] = (0.02, 50.0)
     show_at_least: Annotated[int, Field(ge=1, le=20)] = 3
     show_above: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.01
