@@ -6,14 +6,16 @@ case file ('not assessed' when the file lacks the finding; that question still c
 The *final* leader is the leader with all the case's findings. For each strategy we count
 the questions asked until the leader equals the final one and stays so:
 
-* adaptive: the engine's next question (greatest expected entropy reduction);
+* adaptive: the engine's next question (greatest expected entropy reduction per question,
+  told which findings were answered 'not assessed');
 * KB order: the findings in knowledge-base order;
 * random: a random order (fixed seed).
 
 Every strategy asks only findings whose modality was performed and that are relevant so far.
 We also report the adaptive strategy's top-1 accuracy when it stops by its own rule
 (confidence threshold, or no question could change the leader) against the full-information
-top-1 accuracy.
+top-1 accuracy. The report rates behind the adaptive strategy are estimated from the seed
+cases and the vignettes' tuning part; the table by part shows the held-out test part apart.
 
     python -m benchmarks.questions [--json] [--cases DIR] [--seed N]
 
@@ -33,6 +35,7 @@ from typing import Any
 
 from engine.cases import Case, read_case_folder
 from engine.diagnosis import Reasoner
+from engine.evaluate import split_of
 from engine.kb import KnowledgeBase, load_knowledge_base
 from engine.questions import QuestionAdvisor
 from engine.scoring import softmax
@@ -115,7 +118,20 @@ def adaptive_stop(advisor: QuestionAdvisor, full: Case) -> tuple[str, int]:
 
 
 def load_all(kb: KnowledgeBase, folder: Path) -> list[Case]:
-    return [e.case for e in read_case_folder(folder, kb) if e.case and e.case.findings]
+    return [case for case, _ in load_parts(kb, folder)]
+
+
+def load_parts(kb: KnowledgeBase, folder: Path) -> list[tuple[Case, str]]:
+    """Every case with findings, and its part: the report rates are estimated from the
+    seed cases and the vignettes' tuning part, so the test part is held out from them."""
+    return [(e.case, _part(e.path)) for e in read_case_folder(folder, kb)
+            if e.case and e.case.findings]
+
+
+def _part(path: Path) -> str:
+    if "literature" in path.parts:
+        return f"vignettes, {split_of(path)} part"
+    return "seed" if "seed" in path.parts else "other"
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -126,7 +142,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=20261129)
     args = parser.parse_args(argv)
     kb = load_knowledge_base(args.kb)
-    cases = load_all(kb, args.cases or kb.root / "cases")
+    parts = load_parts(kb, args.cases or kb.root / "cases")
+    cases = [case for case, _ in parts]
     advisor = QuestionAdvisor(Reasoner(kb))
     rng = random.Random(args.seed)
     counts: dict[str, list[int]] = {"adaptive": [], "kb_order": [], "random": []}
@@ -147,6 +164,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         stop_hits += stopped_leader in good
         stop_questions.append(asked)
     n = len(cases)
+    by_part: dict[str, dict[str, Any]] = {}
+    for name in sorted({part for _, part in parts}):
+        rows = [i for i, (_, part) in enumerate(parts) if part == name]
+        a = statistics.mean(counts["adaptive"][i] for i in rows)
+        k = statistics.mean(counts["kb_order"][i] for i in rows)
+        by_part[name] = {"cases": len(rows), "adaptive_mean": a, "kb_order_mean": k,
+                         "ratio": a / k if k else None}
     result = {
         "date": str(date.today()),
         "kb_version": kb.version,
@@ -162,16 +186,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "full_info_top1": full_hits / n,
     }
     result["adaptive_vs_kb_order"] = result["adaptive_mean"] / result["kb_order_mean"]
+    result["by_part"] = by_part
     print(f"Questions until the leader settles, {n} case files, KB {kb.version}, {date.today()}")
     print(f"{'strategy':10} {'mean':>6} {'median':>7}")
     for name in counts:
         print(f"{name:10} {result[name + '_mean']:6.2f} {result[name + '_median']:7.1f}")
     print(f"adaptive / KB order (mean): {result['adaptive_vs_kb_order']:.0%}")
+    print(f"{'part':28} {'cases':>5} {'adaptive':>8} {'KB order':>8} {'ratio':>6}")
+    for name, row in by_part.items():
+        ratio = f"{row['ratio']:.0%}" if row["ratio"] is not None else "-"
+        print(f"{name:28} {row['cases']:5} {row['adaptive_mean']:8.2f} "
+              f"{row['kb_order_mean']:8.2f} {ratio:>6}")
     print(f"top-1 when the adaptive strategy stops by itself: {result['adaptive_top1']:.1%} "
           f"after {result['adaptive_questions_mean']:.1f} questions on average; "
           f"with every finding: {result['full_info_top1']:.1%}")
-    print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()}))
+    print(json.dumps(_rounded(result)))
     return result
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
 
 
 if __name__ == "__main__":

@@ -371,7 +371,7 @@ class QuestionAdvisor:
               ) -> set[tuple[str, str]]:
         """Pairs of candidates that together would complete a scoring rule's condition
         whose other parts already hold."""
-        found = set()
+        found: set[tuple[str, str]] = set()
         for conjunction in self.conjunctions:
             open_vars: set[str] = set()
             for atom in conjunction:
@@ -388,8 +388,9 @@ class QuestionAdvisor:
                     break
             else:
                 if len(open_vars) == 2:
-                    found.add(tuple(sorted(open_vars)))
-        return found  # type: ignore[return-value]
+                    first, second = sorted(open_vars)
+                    found.add((first, second))
+        return found
 
     def rank(self, case: Case, performed: frozenset[str] | None = None,
              not_assessed: Collection[str] = ()) -> list[Question]:

@@ -33,6 +33,7 @@ def test_questions_benchmark_on_the_mini_kb(capsys):
         assert key in result
     assert result["cases"] == 2
     assert 0.0 <= result["adaptive_top1"] <= 1.0
+    assert sum(part["cases"] for part in result["by_part"].values()) == 2
 
 
 def test_calibration_benchmark_on_the_mini_kb(capsys):
