@@ -81,10 +81,7 @@ def adaptive(advisor: QuestionAdvisor) -> Order:
         not_assessed = asked - set(case.findings)
         ranked = advisor.rank(case, None, not_assessed)
         if ranked:
-            best = ranked[0]
-            near = [q for q in ranked
-                    if q.value >= best.value * (1 - advisor.kb.settings.near_tie)]
-            chosen = next((q for q in near if q.topic == last_topic[0]), best)
+            chosen = advisor.pick(ranked, last_topic[0])
             last_topic[0] = chosen.topic
             return chosen.finding
         rest = advisor.candidates(case, None, not_assessed)

@@ -453,10 +453,13 @@ class QuestionAdvisor:
         if not ranked or not self.leader_can_change(facts, trace, remaining):
             return Advice(None, "No remaining answers, even all together, could change the "
                           f"leading diagnosis ({kb.name_of(leader)}).", test, tuple(ranked))
+        return Advice(self.pick(ranked, last_topic), None, test, tuple(ranked))
+
+    def pick(self, ranked: Sequence[Question], last_topic: str | None) -> Question:
+        """The best of ``ranked`` (non-empty), preferring the last topic among near-ties."""
         best = ranked[0]
-        near = [q for q in ranked if q.value >= best.value * (1 - kb.settings.near_tie)]
-        chosen = next((q for q in near if last_topic and q.topic == last_topic), best)
-        return Advice(chosen, None, test, tuple(ranked))
+        near = [q for q in ranked if q.value >= best.value * (1 - self.kb.settings.near_tie)]
+        return next((q for q in near if last_topic and q.topic == last_topic), best)
 
     def leader_can_change(self, facts: Mapping[str, Any], trace: Trace,
                           findings: Collection[str]) -> bool:
