@@ -44,6 +44,8 @@ from .kb import schema
 from .kb.model import MODALITIES, Atom, Conjunction, Kind, KnowledgeBase, Op
 from .scoring import ScoreTable, softmax
 
+Context = tuple[dict[str, Any], Trace, dict[str, float]]  # facts, their trace, log-scores
+
 
 def entropy(probabilities: Mapping[str, float]) -> float:
     """Shannon entropy in bits."""
@@ -278,16 +280,16 @@ class QuestionAdvisor:
         return result
 
     # ------------------------------------------------------------------ scoring
-    def _context(self, facts: Mapping[str, Any]) -> tuple[dict[str, Any], Trace,
-                                                          dict[str, float]]:
+    def _context(self, facts: Mapping[str, Any]) -> Context:
         facts = dict(facts)
         trace = self.reasoner.python.run(facts)
         return facts, trace, self.table.log_scores(trace)
 
     def evaluate(self, case: Case, finding: str,
-                 context: tuple[dict[str, Any], Trace, dict[str, float]] | None = None,
-                 ) -> Question | None:
-        """The expected information of asking ``finding`` (None if no answer can matter)."""
+                 context: Context | None = None,
+                 reporting: Mapping[str, float] | None = None) -> Question | None:
+        """The expected information of asking ``finding`` (None if no answer can matter);
+        its chance of an answer from ``reporting`` (``Q``; by default the differential)."""
         kb = self.kb
         spec = kb.findings[finding]
         facts, base_trace, base = context or self._context(self.reasoner.facts(case))
@@ -318,7 +320,7 @@ class QuestionAdvisor:
         gain = mutual_information(prior, likelihood)
         return Question(finding, spec.question, spec.help, kb.finding_topics[finding],
                         gain, tuple(outcomes), separates, changes,
-                        self.answerable(finding, prior))
+                        self.answerable(finding, prior if reporting is None else reporting))
 
     def answerable(self, finding: str, reporting: Mapping[str, float]) -> float:
         """The chance ``finding`` can be answered: ``sum_d Q(d) r_d(finding)``."""
@@ -342,13 +344,13 @@ class QuestionAdvisor:
         """The diagnoses whose score an answer to ``findings`` can change."""
         cached = self._targets.get(findings)
         if cached is None:
-            cached = frozenset(self.kb.rule(r.id).target for r in self.whatif.cone(findings)
+            cached = frozenset(r.target for r in self.whatif.cone(findings)
                                if r.id in self.table.unit_of)
             self._targets[findings] = cached
         return cached
 
     def pair_gain(self, case: Case, first: str, second: str,
-                  context: tuple[dict[str, Any], Trace, dict[str, float]]) -> float:
+                  context: Context) -> float:
         """The expected information of asking both findings (the joint answer model)."""
         kb = self.kb
         facts, base_trace, base = context
@@ -395,21 +397,24 @@ class QuestionAdvisor:
     def rank(self, case: Case, performed: frozenset[str] | None = None,
              not_assessed: Collection[str] = ()) -> list[Question]:
         """Every useful question, best first (see the module text for the value)."""
+        return self._rank(case, self._context(self.reasoner.facts(case)),
+                          self.candidates(case, performed, not_assessed), not_assessed)
+
+    def _rank(self, case: Case, context: Context,
+              candidates: Sequence[str], not_assessed: Collection[str]) -> list[Question]:
         kb = self.kb
-        facts = self.reasoner.facts(case)
-        context = self._context(facts)
-        candidates = self.candidates(case, performed, not_assessed)
-        reporting = self.reporting_posterior(case, softmax(context[2]), not_assessed)
+        facts = context[0]
+        probs = softmax(context[2])
+        reporting = self.reporting_posterior(case, probs, not_assessed)
         questions = {}
         for finding in candidates:
-            q = self.evaluate(case, finding, context)
+            q = self.evaluate(case, finding, context, reporting)
             if q is not None:
-                questions[finding] = replace(q, report_rate=self.answerable(finding, reporting))
+                questions[finding] = q
         # The answers can only tell apart the diagnoses whose rules read them, so a pair
         # is worth at most the entropy of those diagnoses with all others lumped together;
         # pairs that could not beat the best question even so are not evaluated, nor more
         # than settings.max_pairs of those with the highest such bound.
-        probs = softmax(context[2])
         bounded = []
         for pair in self.pairs(facts, set(candidates)):
             if all(f in questions for f in pair):
@@ -440,16 +445,18 @@ class QuestionAdvisor:
                not_assessed: Collection[str] = ()) -> Advice:
         """The next question, or why to stop; and the best test not yet performed."""
         kb = self.kb
-        ranked = self.rank(case, None, not_assessed)
-        facts, trace, scores = self._context(self.reasoner.facts(case))
+        context = self._context(self.reasoner.facts(case))
+        facts, trace, scores = context
+        remaining = self.candidates(case, None, not_assessed)
+        ranked = self._rank(case, context, remaining, not_assessed)
         probs = softmax(scores)
         leader = max(probs, key=lambda d: (probs[d], d))
         threshold = kb.settings.confidence_threshold
-        test = self.next_test(case, ranked[0].gain if ranked else 0.0, not_assessed)
+        test = self._next_test(case, ranked[0].gain if ranked else 0.0, not_assessed, context,
+                               remaining)
         if probs[leader] >= threshold:
             return Advice(None, f"{kb.name_of(leader)} has reached {probs[leader]:.0%} "
                           f"(threshold {threshold:.0%}).", test, tuple(ranked))
-        remaining = self.candidates(case, None, not_assessed)
         if not ranked or not self.leader_can_change(facts, trace, remaining):
             return Advice(None, "No remaining answers, even all together, could change the "
                           f"leading diagnosis ({kb.name_of(leader)}).", test, tuple(ranked))
@@ -541,13 +548,13 @@ class QuestionAdvisor:
                 result.append((tuple(group), rules))
         return result
 
-    def next_test(self, case: Case, best_gain: float,
-                  not_assessed: Collection[str] = ()) -> TestSuggestion | None:
+    def _next_test(self, case: Case, best_gain: float, not_assessed: Collection[str],
+                   context: Context, candidates: Sequence[str]) -> TestSuggestion | None:
         """A bone-imaging modality not yet performed whose findings would separate best."""
         kb = self.kb
         performed = kb.vocabulary.expand_modalities(case.modalities)
-        facts, base_trace, _ = self._context(self.reasoner.facts(case))
-        current = set(self.candidates(case, None, not_assessed))
+        facts, base_trace, _ = context
+        current = set(candidates)
         best: TestSuggestion | None = None
         for mod_id, modality in kb.vocabulary.modalities.items():
             if mod_id in performed or modality.bone_imaging != "yes":
