@@ -617,15 +617,16 @@ def check_cases(kb: KnowledgeBase) -> list[Problem]:
     return [p for e in entries for p in e.problems]
 
 
-def check_response(root: Path) -> list[Problem]:
-    """The response criteria's own check (``engine.response.check_response_kb``), if built."""
+def check_response(root: Path, kb: KnowledgeBase | None = None) -> list[Problem]:
+    """The response criteria's own check (``engine.response.check_response_kb``), if built;
+    given the already loaded ``kb`` of ``root``, it is not loaded again."""
     if importlib.util.find_spec(f"{__package__}.response") is None:
         return []
     module = importlib.import_module(f"{__package__}.response")
     check = getattr(module, "check_response_kb", None)
     if check is None:
         return []
-    return list(check(root))
+    return list(check(root) if kb is None else check(root, kb=kb))
 
 
 def validate_folder(root: Path | None = None) -> list[Problem]:
@@ -635,7 +636,7 @@ def validate_folder(root: Path | None = None) -> list[Problem]:
     if kb is not None:
         problems += lint(kb)
         problems += check_cases(kb)
-    problems += check_response(root)
+    problems += check_response(root, kb)
     return sorted(set(problems), key=lambda p: (p.location.file, p.location.line or 0,
                                                 p.severity != Severity.ERROR, p.message))
 

@@ -303,7 +303,7 @@ def without_response_check(request, monkeypatch):
     to say. The tests of the hand-over itself (``response`` in their name) keep it.
     """
     if "response" not in request.node.name:
-        monkeypatch.setattr(lint, "check_response", lambda root: [])
+        monkeypatch.setattr(lint, "check_response", lambda root, kb=None: [])
 
 
 def _fake_response(monkeypatch, **attrs) -> None:
@@ -331,7 +331,7 @@ def test_response_criteria_check_is_called_with_the_kb_root(monkeypatch):
 def test_validate_reports_the_response_problems(monkeypatch):
     """Whatever the response check reports is part of validate's output, in file order."""
     extra = Problem(Location("mini_kb/response/mda.yaml", 3), "a response problem")
-    monkeypatch.setattr(lint, "check_response", lambda root: [extra])
+    monkeypatch.setattr(lint, "check_response", lambda root, kb=None: [extra])
     assert extra in validate_folder(MINI_KB)
 
 
