@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine.diagnosis import Reasoner
-from engine.evaluate import CaseResult, load_cases, summarise
+from engine.evaluate import case_result, load_cases, summarise
 from engine.kb import load_knowledge_base
 from engine.scoring import score
 
@@ -37,10 +37,7 @@ def main(argv: list[str] | None = None) -> None:
             "settings": kb.settings.model_copy(update={"evidence_weight": w})}))
         results = []
         for case, trace in zip(cases, traces, strict=True):
-            probs = {s.diagnosis: s.probability for s in score(weighted, trace)}
-            ranking = tuple(sorted(probs, key=lambda d: (-round(probs[d], 12), d)))
-            results.append(CaseResult(case.name, case.truth or "", case.acceptable, ranking,
-                                      probs))
+            results.append(case_result(case, score(weighted, trace)))
         summary = summarise(results)
         rows.append({"w": w, "top1": summary["top1"], "top3": summary["top3"],
                      "brier": summary["brier"]})

@@ -27,7 +27,7 @@ from .diagnosis import Reasoner
 from .errors import Problem
 from .inference import Trace
 from .kb.model import KnowledgeBase
-from .scoring import rank_key, score
+from .scoring import Score, score
 
 SPLITS = ("all", "tuning", "test")
 BINS = 10
@@ -75,10 +75,11 @@ class CaseResult:
                    for d, p in self.probabilities.items())
 
 
-def _result(case: Case, probabilities: dict[str, float], other: str = "other") -> CaseResult:
-    order = rank_key(other)
-    ranking = tuple(sorted(probabilities, key=lambda d: order(d, probabilities[d])))
-    return CaseResult(case.name, case.truth or "", case.acceptable, ranking, probabilities)
+def case_result(case: Case, scores: Sequence[Score]) -> CaseResult:
+    """A case's result from its differential (:func:`engine.scoring.score`, ranked)."""
+    return CaseResult(case.name, case.truth or "", case.acceptable,
+                      tuple(s.diagnosis for s in scores),
+                      {s.diagnosis: s.probability for s in scores})
 
 
 def summarise(results: Sequence[CaseResult], must_not_miss: Sequence[str] = ()
@@ -139,8 +140,7 @@ def robustness(kb: KnowledgeBase, reasoner: Reasoner, cases: Sequence[Case], tra
     lr_top1 = []
     for _ in range(draws):
         noisy = _perturbed(kb, rng, spread)
-        results = [_result(c, {s.diagnosis: s.probability for s in score(noisy, t)})
-                   for c, t in zip(cases, traces, strict=True)]
+        results = [case_result(c, score(noisy, t)) for c, t in zip(cases, traces, strict=True)]
         lr_top1.append(sum(r.top1 for r in results) / len(results))
     drop_top1 = []
     for _ in range(draws):
@@ -150,8 +150,7 @@ def robustness(kb: KnowledgeBase, reasoner: Reasoner, cases: Sequence[Case], tra
             keep = [k for k in keys if rng.random() >= drop]
             reduced = case.with_findings({k: case.findings[k] for k in keep})
             trace = reasoner.trace(reduced, fast=True)
-            results.append(_result(case, {s.diagnosis: s.probability
-                                          for s in score(kb, trace)}))
+            results.append(case_result(case, score(kb, trace)))
         drop_top1.append(sum(r.top1 for r in results) / len(results))
 
     def stats(values: list[float]) -> dict[str, float]:
@@ -169,8 +168,7 @@ def evaluate(kb: KnowledgeBase, cases: Iterable[Case], *, reasoner: Reasoner | N
     reasoner = reasoner or Reasoner(kb)
     cases = list(cases)
     traces = [reasoner.trace(c) for c in cases]
-    results = [_result(c, {s.diagnosis: s.probability for s in score(kb, t)})
-               for c, t in zip(cases, traces, strict=True)]
+    results = [case_result(c, score(kb, t)) for c, t in zip(cases, traces, strict=True)]
     report = summarise(results, kb.manifest.must_not_miss)
     report["must_not_miss"] = list(kb.manifest.must_not_miss)
     report["kb_version"] = kb.version

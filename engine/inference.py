@@ -99,6 +99,7 @@ class WhatIf:
         rules = rules.rules if isinstance(rules, KnowledgeBase) else tuple(rules)
         self.rules = rules
         self._order = {r.id: i for i, r in enumerate(rules)}
+        self._concept_of = {r.id: r.target for r in rules if r.kind is Kind.CONCEPT}
         self._readers_var: dict[str, list[Rule]] = {}
         self._readers_concept: dict[str, list[Rule]] = {}
         for rule in rules:
@@ -133,21 +134,10 @@ class WhatIf:
         cone = self.cone(changed)
         in_cone = {r.id for r in cone}
         fired = [r for r in base.fired if r not in in_cone]
-        by_id = {r.id: r for r in cone}
-        concepts = set()
-        for rule_id in fired:
-            rule = self._rule(rule_id, by_id)
-            if rule is not None and rule.kind is Kind.CONCEPT:
-                concepts.add(rule.target)
+        concepts = {self._concept_of[r] for r in fired if r in self._concept_of}
         for rule in cone:
             if rule.holds(facts, concepts):
                 fired.append(rule.id)
                 if rule.kind is Kind.CONCEPT:
                     concepts.add(rule.target)
         return Trace(_canonical(self._order, fired), frozenset(concepts))
-
-    def _rule(self, rule_id: str, by_id: Mapping[str, Rule]) -> Rule | None:
-        if rule_id in by_id:
-            return by_id[rule_id]
-        index = self._order.get(rule_id)
-        return self.rules[index] if index is not None else None

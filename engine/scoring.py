@@ -70,6 +70,12 @@ class Score:
         return tuple(c for c in self.evidence if c.rule.lr < 1)
 
 
+def strength(log_lr: float, rule_id: str) -> tuple[float, str]:
+    """Sort key of the rules of one group: the first counts (largest |log LR|, then the
+    smallest rule id)."""
+    return (-abs(log_lr), rule_id)
+
+
 def _grouped(rules: Iterable[Rule]) -> list[Contribution]:
     """Count the strongest rule of each group; mark the others as superseded."""
     best: dict[str, Rule] = {}
@@ -78,8 +84,8 @@ def _grouped(rules: Iterable[Rule]) -> list[Contribution]:
         if rule.group is None:
             continue
         current = best.get(rule.group)
-        if current is None or (abs(math.log(rule.lr)), current.id) > (
-                abs(math.log(current.lr)), rule.id):
+        if current is None or (strength(math.log(rule.lr), rule.id)
+                               < strength(math.log(current.lr), current.id)):
             best[rule.group] = rule
     result = []
     for rule in rules:
@@ -169,8 +175,7 @@ class ScoreTable:
             else:
                 key = (target, group)
                 current = best.get(key)
-                # same choice as _grouped: larger |log LR|, then the smaller rule id
-                if current is None or (abs(log_lr), current[1]) > (abs(current[0]), rule_id):
+                if current is None or strength(log_lr, rule_id) < strength(*current):
                     best[key] = (log_lr, rule_id)
         for (target, _), (log_lr, _) in best.items():
             scores[target] += self.weight * log_lr
@@ -204,11 +209,8 @@ class ScoreTable:
 
     def _contribution(self, rule_ids: Iterable[str]) -> float:
         """The score contribution of the fired members of one group (or one rule)."""
-        best: tuple[float, str] | None = None
-        for rule_id in rule_ids:
-            log_lr = self.entries[rule_id][1]
-            if best is None or (abs(log_lr), best[1]) > (abs(best[0]), rule_id):
-                best = (log_lr, rule_id)
+        best = min(((self.entries[r][1], r) for r in rule_ids),
+                   key=lambda entry: strength(*entry), default=None)
         if best is None:
             return 0.0
         return best[0] * (self.weight if self.entries[best[1]][3] else 1.0)
