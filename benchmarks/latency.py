@@ -59,11 +59,12 @@ def answer_steps(kb: KnowledgeBase, limit: int) -> list[Case]:
     return steps[:limit]
 
 
-def time_each(fn: Callable[[Case], Any], cases: Sequence[Case]) -> list[float]:
+def time_each(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[float]:
+    """Milliseconds of ``fn`` on each item."""
     times = []
-    for case in cases:
+    for item in items:
         start = time.perf_counter()
-        fn(case)
+        fn(item)
         times.append((time.perf_counter() - start) * 1000)
     return times
 
@@ -88,8 +89,8 @@ def measure(kb: KnowledgeBase, steps: Sequence[Case]) -> dict[str, float]:
     facts = [reasoner.facts(c) for c in steps]
     experta = ExpertaEngine(kb)
     python = PythonEngine(kb)
-    record = time_each_facts(experta.run, facts)
-    floor = time_each_facts(python.run, facts)
+    record = time_each(experta.run, facts)
+    floor = time_each(python.run, facts)
     return {
         "rules": len(kb.rules),
         "findings": len(kb.findings),
@@ -103,15 +104,6 @@ def measure(kb: KnowledgeBase, steps: Sequence[Case]) -> dict[str, float]:
         "compile_s": compile_s,
         "compile_peak_mb": peak / 1e6,
     }
-
-
-def time_each_facts(fn: Callable[[Any], Any], facts: Sequence[Any]) -> list[float]:
-    times = []
-    for item in facts:
-        start = time.perf_counter()
-        fn(item)
-        times.append((time.perf_counter() - start) * 1000)
-    return times
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

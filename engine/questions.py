@@ -586,38 +586,3 @@ class QuestionAdvisor:
 
 
 _RADIATION = {"none": 0, "low": 1, "moderate": 2, "high": 3}
-
-
-def simulate(advisor: QuestionAdvisor, start: Case, answers: Mapping[str, Any],
-             order: Sequence[str] | None = None) -> list[str]:
-    """Ask questions until the advisor stops, answering from ``answers``.
-
-    With ``order`` the questions are asked in that fixed order instead of adaptively.
-    Returns the findings asked, in order (answers missing from ``answers`` count as
-    'not assessed' and are skipped).
-    """
-    case = start
-    asked: list[str] = []
-    skipped: set[str] = set()
-    topic = None
-    while True:
-        if order is None:
-            advice = advisor.advise(case, topic, skipped)
-            pool = [q for q in advice.ranked if q.finding not in skipped]
-            if advice.question is None or not pool:
-                break
-            question = advice.question if advice.question.finding not in skipped else pool[0]
-            finding = question.finding
-            topic = question.topic
-        else:
-            remaining = [f for f in order if f not in case.findings and f not in skipped
-                         and f in advisor.candidates(case)]
-            if not remaining:
-                break
-            finding = remaining[0]
-        asked.append(finding)
-        if finding in answers:
-            case = case.with_findings({**case.findings, finding: answers[finding]})
-        else:
-            skipped.add(finding)
-    return asked

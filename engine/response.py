@@ -46,10 +46,11 @@ from .response_file import Lesion, ResponseCase, load_response_file
 
 CASES_FOLDER = "response_cases"
 WEEKS = "weeks_since_treatment_start"
+SIZE_CHANGE = "size_change_percent"
 # The facts computed here, beyond the finding families; each is declared in response.yaml.
 COMPUTED_FEATURES = (
     WEEKS,
-    "size_change_percent",
+    SIZE_CHANGE,
     "product_change_percent",
     "product_decrease_percent",
     "followed_outside_scope",
@@ -101,7 +102,7 @@ def lesion_facts(case: ResponseCase, lesion: Lesion, criteria_set: CriteriaSet,
                 facts[prefix + key] = value
     before, after = facts.get(BASELINE + SIZE), facts.get(FOLLOWUP + SIZE)
     if before and after is not None:
-        facts["size_change_percent"] = _percent(before, after)
+        facts[SIZE_CHANGE] = _percent(before, after)
         facts["product_change_percent"] = _percent(before * before, after * after)
         facts["product_decrease_percent"] = -facts["product_change_percent"]
     return facts
@@ -221,7 +222,7 @@ class Assessment:
             "file": self.case.location.file,
             "id": self.case.id,
             "title": self.case.title,
-            "weeks_since_treatment_start": self.case.weeks_since_treatment_start,
+            WEEKS: self.case.weeks_since_treatment_start,
             "baseline_modalities": sorted(self.case.baseline_modalities),
             "followup_modalities": sorted(self.case.followup_modalities),
         }

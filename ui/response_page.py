@@ -22,7 +22,15 @@ from engine.errors import InputError, Problem
 from engine.kb import KnowledgeBase
 from engine.kb.schema import Variable
 from engine.loader import Document, dump_yaml, parse_bytes, read_document
-from engine.response import CASES_FOLDER, Assessment, ResponseAssessor, build_assessor
+from engine.response import (
+    CASES_FOLDER,
+    SIZE,
+    SIZE_CHANGE,
+    Assessment,
+    ResponseAssessor,
+    build_assessor,
+)
+from engine.response import WEEKS as WEEKS_FINDING
 from engine.response_criteria import ResponseCriteria
 from engine.response_file import (
     MAX_BYTES,
@@ -48,7 +56,6 @@ SAVED = f"{P}saved_form"  # a copy of the form, restored after a visit to anothe
 MAX_FORM_LESIONS = 20
 META_KEYS = ("id", "title", "narrative", "source", "patient", "treatment", "truth")
 NOT_GIVEN = ""
-SIZE = "size_mm"
 
 
 # --------------------------------------------------------------------------- resources
@@ -317,7 +324,7 @@ def _form_data(kb: KnowledgeBase, criteria: ResponseCriteria) -> dict[str, Any]:
     data: dict[str, Any] = {k: meta[k] for k in ("id", "title", "narrative", "source",
                                                   "patient", "treatment") if k in meta}
     if ss.get(WEEKS) is not None:
-        data["weeks_since_treatment_start"] = ss[WEEKS]
+        data[WEEKS_FINDING] = ss[WEEKS]
     baseline, followup = list(ss.get(BASELINE_MODS, [])), list(ss.get(FOLLOWUP_MODS, []))
     data["baseline"] = {"modalities": baseline}
     data["followup"] = {"modalities": followup}
@@ -385,7 +392,7 @@ def _show_lesions(result: Assessment) -> None:
     for lesion in result.lesions:
         row = {"lesion": lesion.site}
         row.update({s.short_name: lesion.verdicts[s.id].category for s in sets})
-        change = lesion.features.get("size_change_percent")
+        change = lesion.features.get(SIZE_CHANGE)
         row["size change (%)"] = None if change is None else round(change, 1)
         rows.append(row)
     for new in result.new_lesions:
@@ -493,7 +500,7 @@ def render(kb_root: Path) -> None:
         st.caption(safe(f"Loaded from {origin}; edit below to see what changes."))
 
     st.subheader("Studies")
-    weeks = criteria.lesion_vocabulary.findings["weeks_since_treatment_start"]
+    weeks = criteria.lesion_vocabulary.findings[WEEKS_FINDING]
     low, high = weeks.range or (0.0, 1040.0)
     st.number_input("Weeks since the start of treatment", min_value=float(low),
                     max_value=float(high), value=None, step=1.0, key=WEEKS, help=weeks.help)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -18,14 +17,12 @@ from .resources import Context
 from .text import percent, problem_lines, safe
 
 
-def next_question(advice: Advice, skipped: Sequence[str], keep_asking: bool) -> Question | None:
-    """The question to show: the advisor's, unless skipped; when it stops, only on request."""
-    pool = [q for q in advice.ranked if q.finding not in skipped]
+def next_question(advice: Advice, keep_asking: bool) -> Question | None:
+    """The question to show: the advisor's (it never repeats one marked 'not assessed');
+    when it stops, the best remaining one only on request."""
     if advice.question is not None:
-        if advice.question.finding not in skipped:
-            return advice.question
-        return pool[0] if pool else None
-    return pool[0] if keep_asking and pool else None
+        return advice.question
+    return advice.ranked[0] if keep_asking and advice.ranked else None
 
 
 @callback
@@ -99,7 +96,7 @@ def _case_story(data: dict[str, Any]) -> None:
 def _question_card(ctx: Context, case: Case, advice: Advice) -> None:
     kb = ctx.kb
     keep = bool(st.session_state.get("workup.keep_asking"))
-    question = next_question(advice, state.skipped(), keep)
+    question = next_question(advice, keep)
     if question is None:
         with st.container(key="question_done"):
             if advice.stop_reason:
@@ -107,8 +104,7 @@ def _question_card(ctx: Context, case: Case, advice: Advice) -> None:
             else:
                 st.info("No further question: every relevant finding has been answered or "
                         "marked not assessed, or none can change the differential.")
-            remaining = [q for q in advice.ranked if q.finding not in state.skipped()]
-            if remaining or keep:
+            if advice.ranked or keep:
                 st.toggle("Keep asking anyway", key="workup.keep_asking")
         return
     spec = kb.findings[question.finding]
