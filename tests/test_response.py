@@ -139,11 +139,14 @@ def test_stable_disease_is_not_called_before_8_weeks(results):
 
 def test_no_case_says_stable_before_8_weeks_without_the_caveat(results):
     """Across all cases, SD before week 8 always comes with the too-early caveat."""
+    checked = 0
     for name, result in results.items():
         weeks = result.case.weeks_since_treatment_start
         for set_id in SETS:
             if weeks is not None and weeks < 8 and result.category(set_id) == "SD":
                 assert set_id in caveat_sets(result, "too_early_for_stable_disease"), name
+                checked += 1
+    assert checked >= 1  # the response cases do include stable disease before week 8
 
 
 def test_new_uptake_next_to_a_treated_sclerotic_lesion_is_recurrence(results):
@@ -280,7 +283,8 @@ def time_point(draw) -> dict:
     return {k: v for k, v in values.items() if v is not None}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(base=time_point(), follow=time_point(),
        change=st.sampled_from([None, "increased", "stable", "decreased"]),
        weeks=st.one_of(st.none(), st.integers(min_value=0, max_value=60)),
@@ -685,7 +689,8 @@ TOP_KEYS = st.sampled_from(["patient", "treatment", "weeks_since_treatment_start
 LESION = st.fixed_dictionaries({"site": VALUES, "baseline": VALUES, "followup": VALUES})
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.dictionaries(TOP_KEYS, VALUES, max_size=8),
        lesions=st.one_of(st.none(), st.lists(LESION, max_size=2)),
        new=st.one_of(st.none(), VALUES))
