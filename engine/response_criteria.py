@@ -18,11 +18,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-import networkx as nx
 from pydantic import Field, StringConstraints
 
 from .errors import InputError, Location, Problem, Severity, allowed, did_you_mean
 from .kb import schema
+from .kb.build import concept_levels
 from .kb.conditions import ConditionParser
 from .kb.model import Kind, KnowledgeBase, Op, Rule, Vocabulary
 from .loader import Document, PathKey, iter_yaml_files, read_document
@@ -512,12 +512,7 @@ class _Loader:
 
     def _stratify(self, rules: list[Rule], label: str) -> tuple[Rule, ...]:
         """Give each rule the stratum of its conclusion: after every concept it reads."""
-        graph = nx.DiGraph()
-        for rule in rules:
-            graph.add_node(rule.target)
-            for used in rule.concepts:
-                graph.add_edge(used, rule.target)
-        cycles = list(nx.simple_cycles(graph))
+        level, cycles = concept_levels(rules)
         for cycle in cycles:
             members = set(cycle)
             rule = next(r for r in rules if r.target in members and r.concepts & members)
@@ -527,9 +522,6 @@ class _Loader:
                 code="concept-cycle"))
         if cycles:
             return tuple(rules)
-        level: dict[str, int] = {}
-        for node in nx.topological_sort(graph):
-            level[node] = 1 + max((level[p] for p in graph.predecessors(node)), default=0)
         ordered = sorted(rules, key=lambda r: level[r.target])
         return tuple(replace(r, stratum=level[r.target]) for r in ordered)
 

@@ -664,17 +664,14 @@ class _Assembler:
     # ---------------------------------------------------------------- stratification
     def _stratify(self, concepts: dict[str, Any]) -> None:
         """Order concepts so a concept is derived before any rule reads it; refuse cycles."""
-        graph = nx.DiGraph()
-        graph.add_nodes_from(concepts)
         by_target: dict[str, list[Rule]] = {}
         for rule in self.rules:
             if rule.kind is Kind.CONCEPT:
                 by_target.setdefault(rule.target, []).append(rule)
-                for used in rule.concepts:
-                    graph.add_edge(used, rule.target)
+        level, found = concept_levels(r for rules in by_target.values() for r in rules)
         order = {c: i for i, c in enumerate(concepts)}
         cycles = []
-        for cycle in nx.simple_cycles(graph):  # rotate to start at the first concept in KB order
+        for cycle in found:  # rotate to start at the first concept in KB order
             start = min(range(len(cycle)), key=lambda i: order[cycle[i]])
             cycles.append(cycle[start:] + cycle[:start])
         cycles.sort(key=lambda c: [order[x] for x in c])
@@ -689,10 +686,6 @@ class _Assembler:
                 code="concept-cycle"))
         if cycles:
             return
-        level: dict[str, int] = {}
-        for node in nx.topological_sort(graph):
-            preds = list(graph.predecessors(node))
-            level[node] = 1 + max((level[p] for p in preds), default=0)
         top = max(level.values(), default=0) + 1
         self.rules = [
             _with_stratum(r, level[r.target] if r.kind is Kind.CONCEPT else top)
@@ -721,3 +714,21 @@ def load_knowledge_base(root: str | os.PathLike[str] | None = None) -> Knowledge
         errors = [p for p in problems if p.severity is Severity.ERROR]
         raise KnowledgeBaseError(errors or problems)
     return kb
+
+
+def concept_levels(rules: Iterable[Rule]) -> tuple[dict[str, int], list[list[str]]]:
+    """The level of each rule's conclusion (1 + the highest level of the concepts its rules
+    read; a concept no rule concludes is level 1) and the cycles among them. With a cycle
+    there are no levels: the cycles are returned for the caller to report."""
+    graph = nx.DiGraph()
+    for rule in rules:
+        graph.add_node(rule.target)
+        for used in rule.concepts:
+            graph.add_edge(used, rule.target)
+    cycles = list(nx.simple_cycles(graph))
+    if cycles:
+        return {}, cycles
+    level: dict[str, int] = {}
+    for node in nx.topological_sort(graph):
+        level[node] = 1 + max((level[p] for p in graph.predecessors(node)), default=0)
+    return level, []
