@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import altair as alt
 import pandas as pd
@@ -25,7 +25,7 @@ from engine.report import shown_entries
 from engine.whynot import WhyNot, explain_why_not
 
 from .resources import Context
-from .text import percent, safe
+from .text import percent, reference_lines, safe
 
 FOR = ":green[**+**]"
 AGAINST = ":red[**−**]"
@@ -59,21 +59,6 @@ def probability_chart(differential: Differential, entries: Sequence[Entry]) -> a
 
 
 # ------------------------------------------------------------------ pieces
-def _references(ctx: Context, ids: Iterable[str]) -> list[str]:
-    lines = []
-    for ref_id in dict.fromkeys(ids):
-        ref = ctx.kb.references.get(ref_id)
-        if ref is None:
-            continue
-        where = ""
-        if ref.doi:
-            where = f" doi:{safe(ref.doi, line_start=False)}"
-        elif ref.url:
-            where = f" {safe(ref.url, line_start=False)}"
-        lines.append(f"- `{ref_id}` {safe(ref.citation, line_start=False)}{where}")
-    return lines
-
-
 def _reason_line(reason: Reason, sign: str) -> str:
     used = "; ".join(safe(u.label, line_start=False) for u in reason.findings) \
         or "patient context"
@@ -120,7 +105,7 @@ def _entry_details(ctx: Context, differential: Differential, entry: Entry) -> No
                for ref in r.references]
         if diagnosis is not None:
             ids += [ref for tp in diagnosis.teaching_points for ref in tp.references]
-        lines = _references(ctx, ids)
+        lines = reference_lines(ctx.kb, ids)
         st.markdown("\n".join(lines) if lines else "*no references*")
 
 

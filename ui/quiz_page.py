@@ -7,7 +7,6 @@ The same seed gives the same quiz.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import streamlit as st
@@ -18,7 +17,7 @@ from engine.storage import StorageError
 
 from .boundary import callback
 from .resources import Context
-from .text import safe
+from .text import reference_lines, safe
 from .trainee_page import learner_panel, progress_store
 
 CHECKED = "quiz.checked"  # {"<seed>:<question id>": chosen key}
@@ -32,18 +31,6 @@ KIND_LABELS = {"kb": "from the teaching file", "separates": "generated: which si
 def quiz(fingerprint: str, seed: int, size: int, _kb: KnowledgeBase) -> list[QuizQuestion]:
     """The quiz of one knowledge-base version and seed (deterministic)."""
     return make_quiz(_kb, seed=seed, size=size)
-
-
-def reference_lines(kb: KnowledgeBase, ids: Iterable[str]) -> list[str]:
-    """Citations of reference ids, as Markdown list items (text escaped)."""
-    lines = []
-    for ref_id in dict.fromkeys(ids):
-        ref = kb.references.get(ref_id)
-        if ref is None:
-            continue
-        where = f" doi:{ref.doi}" if ref.doi else (f" {ref.url}" if ref.url else "")
-        lines.append(f"- `{ref_id}` {safe(ref.citation + where, line_start=False)}")
-    return lines
 
 
 @callback

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from engine.errors import Problem
 from engine.export import escape_markdown
+from engine.kb import KnowledgeBase
 
 
 def safe(text: object, *, line_start: bool = True) -> str:
@@ -26,3 +27,15 @@ def problem_lines(problems: Iterable[Problem | str]) -> str:
 def percent(probability: float) -> str:
     """A probability as a percentage with one decimal (as in the exports)."""
     return f"{probability:.1%}"
+
+
+def reference_lines(kb: KnowledgeBase, ids: Iterable[str]) -> list[str]:
+    """Citations of reference ids, as Markdown list items (text escaped)."""
+    lines = []
+    for ref_id in dict.fromkeys(ids):
+        ref = kb.references.get(ref_id)
+        if ref is None:
+            continue
+        where = f" doi:{ref.doi}" if ref.doi else (f" {ref.url}" if ref.url else "")
+        lines.append(f"- `{ref_id}` {safe(ref.citation + where, line_start=False)}")
+    return lines

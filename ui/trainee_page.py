@@ -133,6 +133,11 @@ def unknown_cases(kb: KnowledgeBase) -> list[UnknownCase]:
 
 
 def load_unknown(kb: KnowledgeBase, item: UnknownCase) -> Case:
+    """The case of ``item``, from the shared read of the case folder (the file itself
+    only if it changed since, so that its problems are reported)."""
+    for entry in case_entries(kb):
+        if entry.name == item.path and entry.case is not None:
+            return entry.case
     return load_case(kb.root / "cases" / item.path, kb, name=item.path)
 
 
