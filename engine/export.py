@@ -50,28 +50,18 @@ def diagnosis_json(kb: KnowledgeBase, differential: Differential,
     return data
 
 
-def _value_text(kb: KnowledgeBase, var: str, value: Any) -> str:
-    spec = kb.vocabulary.variable(var)
-    if isinstance(value, (frozenset, set, list, tuple)):
-        return ", ".join(kb.label_of(var, v) for v in sorted(value))
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        unit = f" {spec.unit}" if spec is not None and spec.unit else ""
-        return f"{value:g}{unit}"
-    return kb.label_of(var, value)
-
-
 def patient_lines(kb: KnowledgeBase, patient: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(field name, value text) for the patient context, in knowledge-base order."""
     rows = []
     for var, spec in kb.vocabulary.patient.items():
         if var in patient:
-            rows.append((spec.name, _value_text(kb, "patient." + var, patient[var])))
+            rows.append((spec.name, kb.value_text("patient." + var, patient[var])))
     return rows
 
 
 def finding_lines(kb: KnowledgeBase, findings: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(finding name, value text) for the entered findings, in the order given."""
-    return [(kb.findings[f].name, _value_text(kb, f, v)) for f, v in findings.items()
+    return [(kb.findings[f].name, kb.value_text(f, v)) for f, v in findings.items()
             if f in kb.findings]
 
 

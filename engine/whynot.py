@@ -46,7 +46,7 @@ class Change:
         text = f"{name}: not assessed" if self.value is None else f"{name}: {self.label}"
         notes = []
         if self.previous is not None:
-            notes.append(f"was: {_value_label(kb, self.finding, self.previous)}")
+            notes.append(f"was: {kb.value_text(self.finding, self.previous)}")
         if self.modality is not None:
             notes.append(f"needs {kb.vocabulary.modalities[self.modality].name}")
         return f"{text} ({'; '.join(notes)})" if notes else text
@@ -102,13 +102,6 @@ class WhyNot:
             "leader_for": [r.as_dict() for r in self.leader_for],
             "fixes": [f.as_dict() for f in self.fixes], "tried": self.tried,
         }
-
-
-def _value_label(kb: KnowledgeBase, finding: str, value: Any) -> str:
-    spec = kb.findings[finding]
-    if spec.type in ("number", "integer"):
-        return f"{value:g}{' ' + spec.unit if spec.unit else ''}"
-    return kb.label_of(finding, value)
 
 
 def _bin_of(edges: Sequence[float], value: float) -> int:

@@ -221,9 +221,7 @@ def _case_card(kb: KnowledgeBase, item: UnknownCase, case: Case) -> None:
         lines = []
         for finding, value in case.findings.items():
             spec = kb.findings[finding]
-            shown = kb.label_of(finding, value)
-            if spec.type in ("number", "integer"):
-                shown = f"{value:g}{' ' + spec.unit if spec.unit else ''}"
+            shown = kb.value_text(finding, value)
             lines.append(f"- **{safe(spec.name, line_start=False)}**: "
                          f"{safe(shown, line_start=False)}")
         st.markdown("**Findings**\n" + "\n".join(lines) if lines else "*no findings*")

@@ -238,6 +238,17 @@ class KnowledgeBase:
             return self.recommendations[item_id].title
         return item_id
 
+    def value_text(self, var: str, value: Any) -> str:
+        """A value as shown to a user: labels (of each member of a set), numbers with
+        their unit."""
+        if isinstance(value, (frozenset, set, list, tuple)):
+            return ", ".join(self.label_of(var, v) for v in sorted(value))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            spec = self.vocabulary.variable(var)
+            unit = f" {spec.unit}" if spec is not None and spec.unit else ""
+            return f"{value:g}{unit}"
+        return self.label_of(var, value)
+
     def label_of(self, var: str, value: Any) -> str:
         """Human label of a variable's value (falls back to the value itself)."""
         spec = self.vocabulary.variable(var)
