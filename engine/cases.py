@@ -318,11 +318,6 @@ def make_case(kb: KnowledgeBase, findings: Mapping[str, Any],
     return check_case_document(Document(name, data, {(): 1}), kb)
 
 
-def iter_case_files(folder: str | os.PathLike[str]) -> Iterable[Path]:
-    """Case files under a folder (recursively, sorted)."""
-    return iter_yaml_files(folder)
-
-
 @dataclass(frozen=True)
 class CaseEntry:
     """One file of a case folder: its case, or the problems that kept it from loading."""

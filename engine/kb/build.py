@@ -250,7 +250,6 @@ class _Assembler:
                          "missing-diagnosis")
         if any(p.severity is Severity.ERROR for p in self.b.problems):
             return None
-        scale = self.manifest.strength_scale
         rules = sorted(self.rules, key=lambda r: (r.stratum, list(Kind).index(r.kind), r.id))
         return KnowledgeBase(
             root=self.b.root,
@@ -271,8 +270,6 @@ class _Assembler:
             base_priors=MappingProxyType(priors),
             relevance=MappingProxyType(relevance),
             report_rates=MappingProxyType(report_rates),
-            strength_lr=MappingProxyType({"strong": scale.strong, "moderate": scale.moderate,
-                                          "weak": scale.weak}),
         )
 
     def _find_doc(self, key: str, item_id: str) -> tuple[Document, PathKey] | None:

@@ -168,7 +168,6 @@ class KnowledgeBase:
     seed_coverage: tuple[schema.SeedSection, ...]
     rules: tuple[Rule, ...]
     base_priors: Mapping[str, float]
-    strength_lr: Mapping[str, float]
     relevance: Mapping[str, tuple[Conjunction, ...]] = field(default_factory=dict)
     report_rates: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(default_factory=dict)
