@@ -240,10 +240,11 @@ def check_case_document(doc: Document, kb: KnowledgeBase) -> Case:
     modalities = checker.consistency(findings, given, ())
     for key, ids in (("truth", [raw.truth] if raw.truth else []), ("acceptable", raw.acceptable)):
         for i, item in enumerate(ids):
-            if item not in kb.diagnoses:
+            known = {**kb.diagnoses, **kb.named_diagnoses}
+            if item not in known:
                 where = (key,) if key == "truth" else (key, i)
                 checker._error(where, f"unknown diagnosis '{item}'"
-                               f"{did_you_mean(item, kb.diagnoses)}; {allowed(kb.diagnoses)}",
+                               f"{did_you_mean(item, known)}; {allowed(known)}",
                                "unknown-diagnosis")
     if checker.problems:
         raise InputError(checker.problems)

@@ -44,8 +44,16 @@ def load_cases(folder: str | Path, kb: KnowledgeBase, split: str = "all",
     """Every case file with a truth under ``folder`` (and in ``split``); problems apart."""
     keep = None if split == "all" else (lambda path: split_of(path) == split)
     entries = read_case_folder(folder, kb, keep=keep)
-    cases = [e.case for e in entries if e.case is not None and e.case.truth is not None]
+    cases = [_as_ranked(e.case, kb) for e in entries
+             if e.case is not None and e.case.truth is not None]
     return cases, [p for e in entries for p in e.problems]
+
+
+def _as_ranked(case: Case, kb: KnowledgeBase) -> Case:
+    """The case with its truth and acceptable answers as the differential ranks them (a
+    diagnosis the knowledge base only names counts as the catch-all)."""
+    return replace(case, truth=kb.scored_as(case.truth or ""),
+                   acceptable=tuple(dict.fromkeys(kb.scored_as(a) for a in case.acceptable)))
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,7 @@ class _Assembler:
         self._references()
         vocab, topics, finding_topics = self._vocabulary()
         concepts = self._concept_table()
-        diagnoses = self._diagnosis_table()
+        diagnoses, named = self._diagnosis_table()
         parser_for = lambda doc, allow=True: ConditionParser(  # noqa: E731
             doc, vocab, concepts, allow_concepts=allow)
         self._variables_meaning(vocab)
@@ -270,6 +270,7 @@ class _Assembler:
             base_priors=MappingProxyType(priors),
             relevance=MappingProxyType(relevance),
             report_rates=MappingProxyType(report_rates),
+            named_diagnoses=MappingProxyType(named),
         )
 
     def _find_doc(self, key: str, item_id: str) -> tuple[Document, PathKey] | None:
@@ -405,22 +406,36 @@ class _Assembler:
                     table[concept.id] = (concept, (parsed.doc, ("concepts", i)))
         return table
 
-    def _diagnosis_table(self) -> dict[str, schema.DiagnosisFile]:
-        table = {}
+    def _diagnosis_table(self) -> tuple[dict[str, schema.DiagnosisFile],
+                                        dict[str, schema.DiagnosisFile]]:
+        """The described diagnoses (ranked) and the only-named ones (ranked as 'other')."""
+        table, named = {}, {}
         for parsed in self.docs("diagnoses"):
             dx: schema.DiagnosisFile = parsed.model
             stem = Path(parsed.doc.name).stem
             if stem != dx.id:
                 self.b.error(parsed.doc, ("id",), f"diagnosis id '{dx.id}' must match its file "
                              f"name '{stem}.yaml' (one diagnosis per file)", "file-name")
-            if self.unique(self.item_ids, dx.id, parsed.doc, ("id",), "diagnosis"):
+            if not self.unique(self.item_ids, dx.id, parsed.doc, ("id",), "diagnosis"):
+                continue
+            if dx.status == "named":
+                if dx.rules or dx.prior_factors:
+                    self.b.error(parsed.doc, ("status",), f"'{dx.id}' is only named "
+                                 "(status: named) but has rules; describe it (remove "
+                                 "'status: named') or remove its rules", "named-with-rules")
+                named[dx.id] = dx
+            elif dx.prior is None:
+                self.b.error(parsed.doc, ("id",), f"diagnosis '{dx.id}' needs a 'prior' "
+                             "(or 'status: named' until it is described)", "missing-key")
+            else:
                 table[dx.id] = dx
+        known = {**table, **named}
         for parsed in self.docs("diagnoses"):
             for i, mimic in enumerate(parsed.model.mimics):
-                if mimic not in table:
+                if mimic not in known:
                     self.b.error(parsed.doc, ("mimics", i), f"unknown diagnosis '{mimic}'"
-                                 f"{did_you_mean(mimic, table)}", "unknown-diagnosis")
-        return table
+                                 f"{did_you_mean(mimic, known)}", "unknown-diagnosis")
+        return table, named
 
     # ---------------------------------------------------------------- rules
     def _rule_id(self, rule_id: str, owner: str, doc: Document, path: PathKey) -> bool:

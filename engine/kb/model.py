@@ -170,6 +170,7 @@ class KnowledgeBase:
     base_priors: Mapping[str, float]
     relevance: Mapping[str, tuple[Conjunction, ...]] = field(default_factory=dict)
     report_rates: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    named_diagnoses: Mapping[str, schema.DiagnosisFile] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(default_factory=dict)
     _index: dict[str, Rule] = field(init=False, repr=False, compare=False)
     _by_target: dict[tuple[Kind, str], tuple[Rule, ...]] = field(init=False, repr=False,
@@ -197,6 +198,11 @@ class KnowledgeBase:
     @property
     def settings(self) -> schema.Settings:
         return self.manifest.settings
+
+    def scored_as(self, diagnosis: str) -> str:
+        """The differential entry that stands for ``diagnosis``: itself, or the catch-all
+        for a diagnosis that is only named (``status: named``)."""
+        return self.other if diagnosis in self.named_diagnoses else diagnosis
 
     def rule(self, rule_id: str) -> Rule:
         return self._index[rule_id]
@@ -228,7 +234,7 @@ class KnowledgeBase:
 
     def name_of(self, item_id: str) -> str:
         """Human name of a diagnosis, concept, finding, pitfall or recommendation id."""
-        for table in (self.diagnoses, self.concepts, self.findings):
+        for table in (self.diagnoses, self.named_diagnoses, self.concepts, self.findings):
             if item_id in table:
                 return table[item_id].name
         if item_id in self.pitfalls:

@@ -206,11 +206,14 @@ class TeachingPoint(Model):
 class DiagnosisFile(Model):
     id: Id
     name: Text
+    # 'named': in the vocabulary (a case's truth may use it) but not yet described by
+    # knowledge; it is ranked and evaluated as the catch-all until it gets a prior and rules.
+    status: Literal["described", "named"] = "described"
     group: Id
     description: Text
     codes: Codes | None = None
     mimics: list[Id] = []
-    prior: Prior
+    prior: Prior | None = None
     prior_factors: list[PriorFactor] = []
     teaching_points: list[TeachingPoint] = []
     rules: list[RuleSpec] = []
