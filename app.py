@@ -1,5 +1,6 @@
-"""Streamlit entry point: ``streamlit run app.py``. Thin: widgets and calls into engine/."""
+"""Streamlit entry point of a checkout: ``streamlit run app.py``. Thin: the app lives in
+ui/ (installed as ``ossdx.ui``); ``ossdx app`` runs the same app from an installed package."""
 
-from ui.main import run
+from ossdx.ui.main import run
 
 run()

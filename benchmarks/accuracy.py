@@ -19,9 +19,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.diagnosis import Reasoner
-from engine.evaluate import evaluate, load_cases
-from engine.kb import load_knowledge_base
+from ossdx.authoring.evaluate import evaluate, load_cases
+from ossdx.kb import load_knowledge_base
+from ossdx.reasoning.diagnosis import Reasoner
 
 REPORTED = Path(__file__).resolve().parent / "reported.json"
 KEYS = ("n", "top1", "top3", "mean_rank", "brier")

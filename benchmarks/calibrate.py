@@ -13,10 +13,10 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from engine.diagnosis import Reasoner
-from engine.evaluate import case_result, load_cases, summarise
-from engine.kb import load_knowledge_base
-from engine.scoring import score
+from ossdx.authoring.evaluate import case_result, load_cases, summarise
+from ossdx.kb import load_knowledge_base
+from ossdx.reasoning.diagnosis import Reasoner
+from ossdx.reasoning.scoring import score
 
 GRID = [round(0.50 + 0.1 * i, 2) for i in range(11)]
 

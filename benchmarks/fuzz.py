@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.errors import InputError
-from engine.kb import check_knowledge_base, load_knowledge_base
-from engine.loader import iter_yaml_files
+from ossdx.core.errors import InputError
+from ossdx.core.loader import iter_yaml_files
+from ossdx.kb import check_knowledge_base, load_knowledge_base
 
 TOKENS = [
     ":", ": ", "- ", "-", "{", "}", "[", "]", ",", "&a ", "*a", "&anchor [1, 2]", "*anchor",
@@ -178,7 +178,7 @@ def fuzz_kb(kb_root: Path, n: int, seed: int) -> Tally:
 
 
 def fuzz_cases(kb_root: Path | None, case_dir: Path, n: int, seed: int) -> Tally:
-    from engine.cases import load_case
+    from ossdx.reasoning.cases import load_case
 
     kb = load_knowledge_base(kb_root)
     sources = sorted(iter_yaml_files(case_dir))
@@ -197,8 +197,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "kb_files": fuzz_kb(kb.root, args.n, args.seed),
         "case_files": fuzz_cases(None, kb.root / "cases" / "seed", args.n, args.seed),
     }
-    from engine.response import load_response_criteria
-    from engine.response_file import load_response_file
+    from ossdx.response.assess import load_response_criteria
+    from ossdx.response.files import load_response_file
 
     criteria = load_response_criteria(kb)
     sources = sorted(iter_yaml_files(kb.root / "response_cases"))

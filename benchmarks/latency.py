@@ -28,11 +28,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.cases import Case, read_case_folder
-from engine.diagnosis import Reasoner
-from engine.inference import ExpertaEngine, PythonEngine
-from engine.kb import KnowledgeBase, load_knowledge_base
-from engine.questions import QuestionAdvisor
+from ossdx.advice.questions import QuestionAdvisor
+from ossdx.kb import KnowledgeBase, load_knowledge_base
+from ossdx.kb.case import Case
+from ossdx.reasoning.cases import read_case_folder
+from ossdx.reasoning.diagnosis import Reasoner
+from ossdx.reasoning.inference import ExpertaEngine, PythonEngine
 
 from .synthetic import scale_case, scale_kb
 

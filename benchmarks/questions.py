@@ -33,12 +33,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.cases import Case, read_case_folder
-from engine.diagnosis import Reasoner
-from engine.evaluate import split_of
-from engine.kb import KnowledgeBase, load_knowledge_base
-from engine.questions import QuestionAdvisor
-from engine.scoring import softmax
+from ossdx.advice.questions import QuestionAdvisor
+from ossdx.authoring.evaluate import split_of
+from ossdx.kb import KnowledgeBase, load_knowledge_base
+from ossdx.kb.case import Case
+from ossdx.reasoning.cases import read_case_folder
+from ossdx.reasoning.diagnosis import Reasoner
+from ossdx.reasoning.scoring import softmax
 
 Order = Callable[[Case, set[str]], str | None]
 

@@ -15,10 +15,11 @@ import argparse
 import json
 from datetime import date
 
-from engine.cases import Case, read_case_folder
-from engine.evaluate import split_of
-from engine.kb import KnowledgeBase, load_knowledge_base
-from engine.loader import dump_yaml
+from ossdx.authoring.evaluate import split_of
+from ossdx.core.loader import dump_yaml
+from ossdx.kb import KnowledgeBase, load_knowledge_base
+from ossdx.kb.case import Case
+from ossdx.reasoning.cases import read_case_folder
 
 SHRINK = 1.0
 

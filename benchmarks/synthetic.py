@@ -13,8 +13,8 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-from engine.cases import Case
-from engine.kb.model import MODALITIES, PATIENT, Atom, KnowledgeBase, Rule, Vocabulary
+from ossdx.kb.case import Case
+from ossdx.kb.model import MODALITIES, PATIENT, Atom, KnowledgeBase, Rule, Vocabulary
 
 
 def _name(name: str, k: int) -> str:

@@ -18,12 +18,12 @@ import atheris
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 with atheris.instrument_imports():
-    from engine.cases import parse_case
-    from engine.errors import InputError
-    from engine.kb import load_knowledge_base
-    from engine.loader import parse_bytes
-    from engine.response import load_response_criteria
-    from engine.response_file import parse_response_bytes
+    from ossdx.core.errors import InputError
+    from ossdx.core.loader import parse_bytes
+    from ossdx.kb import load_knowledge_base
+    from ossdx.reasoning.cases import parse_case
+    from ossdx.response.assess import load_response_criteria
+    from ossdx.response.files import parse_response_bytes
 
 KB = load_knowledge_base()
 CRITERIA = load_response_criteria(KB)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.diagnosis import Reasoner
-from engine.kb import KnowledgeBase, load_knowledge_base
+from ossdx.kb import KnowledgeBase, load_knowledge_base
+from ossdx.reasoning.diagnosis import Reasoner
 
 ROOT = Path(__file__).resolve().parents[1]
 KB_DIR = ROOT / "knowledge_base"

@@ -6,8 +6,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from engine.cases import Case, infer_modalities, unmet_requirement
-from engine.kb.model import KnowledgeBase
+from ossdx.kb.case import Case, infer_modalities, unmet_requirement
+from ossdx.kb.model import KnowledgeBase
 
 
 def value_strategy(spec: Any) -> st.SearchStrategy[Any]:

@@ -15,9 +15,9 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.cases import load_case
-from engine.cli import main
-from engine.loader import MAX_BYTES
+from ossdx.cli.main import main
+from ossdx.core.loader import MAX_BYTES
+from ossdx.reasoning.cases import load_case
 
 from conftest import KB_DIR, ROOT
 
@@ -386,16 +386,16 @@ def test_kb_text_with_html_is_shown_literally(kb_env):
 
 def test_the_engine_is_built_once_per_kb_version(kb_env, monkeypatch):
     """Many interactions compile the rules once; an edit of the KB compiles them once more."""
-    import ui.resources
+    import ossdx.ui.resources
 
     built = []
 
-    class Counting(ui.resources.Reasoner):
+    class Counting(ossdx.ui.resources.Reasoner):
         def __init__(self, kb):
             built.append(kb.fingerprint)
             super().__init__(kb)
 
-    monkeypatch.setattr(ui.resources, "Reasoner", Counting)
+    monkeypatch.setattr(ossdx.ui.resources, "Reasoner", Counting)
     root = kb_env()
     at = load_example(start())
     at.selectbox(key="answer.vertebral_location").set_value("central_body")
@@ -441,7 +441,7 @@ def test_a_kb_that_was_never_valid_shows_its_errors(kb_env):
 
 def test_an_internal_error_shows_a_short_message_not_a_traceback(monkeypatch):
     """If the engine fails, the page shows one short error and no exception escapes."""
-    from engine.diagnosis import Reasoner
+    from ossdx.reasoning.diagnosis import Reasoner
 
     def fail(*args, **kwargs):
         raise RuntimeError("boom")
@@ -455,8 +455,8 @@ def test_an_internal_error_shows_a_short_message_not_a_traceback(monkeypatch):
     assert "boom" not in "\n".join(texts(at))
 
 
-@pytest.mark.parametrize("module, page", [("ui.response_page", "ui/pages/response.py"),
-                                          ("ui.kb_page", "ui/pages/knowledge_base.py")])
+@pytest.mark.parametrize("module, page", [("ossdx.ui.response_page", "ui/pages/response.py"),
+                                          ("ossdx.ui.kb_page", "ui/pages/knowledge_base.py")])
 def test_a_missing_page_module_says_not_available(monkeypatch, module, page):
     """If a page's module cannot be imported, that page says 'not available yet'."""
     monkeypatch.setitem(sys.modules, module, None)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.cases import load_case
-from engine.cli import main
-from engine.coverage import coverage_of_folder
-from engine.diagnosis import Reasoner
-from engine.kb import load_knowledge_base
-from engine.lint import validate_folder
+from ossdx.authoring.coverage import coverage_of_folder
+from ossdx.authoring.lint import validate_folder
+from ossdx.cli.main import main
+from ossdx.kb import load_knowledge_base
+from ossdx.reasoning.cases import load_case
+from ossdx.reasoning.diagnosis import Reasoner
 
 from conftest import KB_DIR, ROOT
 

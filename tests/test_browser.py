@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cases import load_case
-from engine.kb import load_knowledge_base
+from ossdx.kb import load_knowledge_base
+from ossdx.reasoning.cases import load_case
 
 from conftest import KB_DIR, ROOT
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.cases import load_case
-from engine.cli import main
-from engine.errors import InputError
+from ossdx.cli.main import main
+from ossdx.core.errors import InputError
+from ossdx.reasoning.cases import load_case
 
 # name -> (file text, expected line, words the message must contain)
 BAD_CASES = {

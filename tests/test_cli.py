@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.cli import main
+from ossdx.cli.main import main
 
 from conftest import KB_DIR, MINI_KB, ROOT
 
@@ -93,29 +93,35 @@ def test_evaluate_missing_folder_exits_2(tmp_path: Path, capsys):
 
 def test_console_script_in_subprocess():
     """The installed entry point runs diagnose end to end."""
-    result = subprocess.run([sys.executable, "-m", "engine.cli", "diagnose", str(SCHMORL),
+    result = subprocess.run([sys.executable, "-m", "ossdx.cli.main", "diagnose", str(SCHMORL),
                              "--json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["differential"][0]["id"] == "schmorl_node"
 
 
 def test_app_command_forwards_streamlit_options(monkeypatch):
-    """'ossdx app --server.port N' runs 'streamlit run app.py' with the options, from the
-    project folder (so .streamlit/config.toml applies)."""
+    """'ossdx app --server.port N' runs the packaged Streamlit script with the app's safe
+    settings and then the user's options (the last given wins), from any folder."""
     import contextlib
     import os
+    import tomllib
 
     seen = {}
 
     def fake_execv(path, command):
-        seen["command"], seen["cwd"] = command, os.getcwd()
+        seen["command"] = command
         raise SystemExit(0)
 
     monkeypatch.setattr(os, "execv", fake_execv)
     monkeypatch.chdir("/")
     with contextlib.suppress(SystemExit):
         main(["app", "--server.port", "8999", "--server.headless", "true"])
-    assert seen["command"][1:4] == ["-m", "streamlit", "run"]
-    assert seen["command"][4].endswith("app.py")
-    assert seen["command"][-4:] == ["--server.port", "8999", "--server.headless", "true"]
-    assert seen["cwd"] == str(ROOT)
+    command = seen["command"]
+    assert command[1:4] == ["-m", "streamlit", "run"]
+    assert Path(command[4]).name == "streamlit_app.py" and Path(command[4]).is_file()
+    assert command[-4:] == ["--server.port", "8999", "--server.headless", "true"]
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    options = dict(zip(command[5:-4:2], command[6:-4:2], strict=True))
+    assert options["--client.showErrorDetails"] == config["client"]["showErrorDetails"]
+    assert options["--browser.gatherUsageStats"] == "false"
+    assert options["--server.maxUploadSize"] == str(config["server"]["maxUploadSize"])

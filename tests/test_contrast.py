@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from engine.cases import load_case, make_case
-from engine.contrast import contrast, is_mimic_pair, mimic_pairs
-from engine.diagnosis import Reasoner
-from engine.kb import load_knowledge_base
+from ossdx.advice.contrast import contrast, is_mimic_pair, mimic_pairs
+from ossdx.kb import load_knowledge_base
+from ossdx.reasoning.cases import load_case, make_case
+from ossdx.reasoning.diagnosis import Reasoner
 
 from conftest import KB_DIR, MINI_KB
 

@@ -15,8 +15,8 @@ import json
 
 import pytest
 
-from engine.cli import main
-from engine.coverage import MIN_CASES, coverage_of_folder, format_coverage
+from ossdx.authoring.coverage import MIN_CASES, coverage_of_folder, format_coverage
+from ossdx.cli.main import main
 
 from conftest import MINI_KB
 

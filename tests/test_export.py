@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.cases import load_case
-from engine.cli import main
-from engine.diagnosis import Reasoner
-from engine.export import diagnosis_json, escape_markdown, to_fhir, to_markdown
-from engine.kb import load_knowledge_base
-from engine.questions import QuestionAdvisor
+from ossdx.advice.export import diagnosis_json, escape_markdown, to_fhir, to_markdown
+from ossdx.advice.questions import QuestionAdvisor
+from ossdx.cli.main import main
+from ossdx.kb import load_knowledge_base
+from ossdx.reasoning.cases import load_case
+from ossdx.reasoning.diagnosis import Reasoner
 
 from conftest import KB_DIR
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.fuzz import fuzz_cases, fuzz_files, fuzz_kb
-from engine.loader import iter_yaml_files
+from ossdx.core.loader import iter_yaml_files
 
 from conftest import KB_DIR, MINI_KB
 
@@ -31,8 +31,8 @@ def test_fuzzed_case_files_never_crash():
 
 def test_fuzzed_response_files_never_crash(kb, tmp_path: Path):
     """1,000 mutated response files: each loads or reports problems at a line inside it."""
-    from engine.response import load_response_criteria
-    from engine.response_file import load_response_file
+    from ossdx.response.assess import load_response_criteria
+    from ossdx.response.files import load_response_file
 
     criteria = load_response_criteria(kb)
     sources = sorted(iter_yaml_files(KB_DIR / "response_cases"))

@@ -11,10 +11,7 @@ import networkx as nx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.cases import load_case
-from engine.cli import main
-from engine.diagnosis import Reasoner
-from engine.graph import (
+from ossdx.authoring.graph import (
     STYLE,
     build_graph,
     diagnosis_subgraph,
@@ -25,7 +22,10 @@ from engine.graph import (
     to_graphml,
     to_json,
 )
-from engine.kb.model import Kind
+from ossdx.cli.main import main
+from ossdx.kb.model import Kind
+from ossdx.reasoning.cases import load_case
+from ossdx.reasoning.diagnosis import Reasoner
 
 from conftest import KB_DIR, MINI_KB, ROOT
 
@@ -276,10 +276,10 @@ def test_graph_command_rejects_an_unknown_id(capsys):
 PAGE = """
 import sys
 sys.path.insert(0, {root!r})
-from engine.cases import load_case
-from engine.diagnosis import Reasoner
-from engine.kb import load_knowledge_base
-from ui.kb_page import render
+from ossdx.reasoning.cases import load_case
+from ossdx.reasoning.diagnosis import Reasoner
+from ossdx.kb import load_knowledge_base
+from ossdx.ui.kb_page import render
 kb = load_knowledge_base({kb!r})
 differential = None
 if {case!r}:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.errors import Severity
-from engine.kb.holder import KnowledgeBaseHolder
+from ossdx.core.errors import Severity
+from ossdx.kb.holder import KnowledgeBaseHolder
 
 RULE = "alpha.lytic"
 FILE = "diagnoses/alpha.yaml"

@@ -10,7 +10,7 @@ from conftest import ROOT
 
 def test_experta_imports_in_a_fresh_interpreter():
     """Importing the compiler (and so experta 1.9.4 with frozendict 1.2) works on Python 3.11+."""
-    code = ("import engine.compiler, experta, frozendict; "
+    code = ("import ossdx.reasoning.compiler, experta, frozendict; "
             "print(experta.__version__, frozendict.__version__ if hasattr(frozendict, "
             "'__version__') else 'ok')")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -21,7 +21,7 @@ def test_experta_imports_in_a_fresh_interpreter():
 
 def test_experta_import_leaves_root_logger_alone():
     """experta's import-time logging.basicConfig() does not attach a handler for us."""
-    code = "import logging, engine.compiler; print(len(logging.getLogger().handlers))"
+    code = "import logging, ossdx.reasoning.compiler; print(len(logging.getLogger().handlers))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -37,7 +37,7 @@ def test_installed_requirements_are_consistent():
 
 def test_console_script_runs():
     """The 'ossdx' entry point answers --version."""
-    result = subprocess.run([sys.executable, "-m", "engine.cli", "--version"],
+    result = subprocess.run([sys.executable, "-m", "ossdx.cli.main", "--version"],
                             capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0
     assert result.stdout.startswith("ossdx ")

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import engine.kb.build as build
-from engine.diagnosis import Reasoner
-from engine.kb import Kind, load_knowledge_base
+import ossdx.kb.build as build
+from ossdx.kb import Kind, load_knowledge_base
+from ossdx.reasoning.diagnosis import Reasoner
 
 from conftest import KB_DIR, ROOT
 from strategies import cases, value_strategy
@@ -72,7 +72,7 @@ def test_entries_above_other_cite_their_basis(data, kb, reasoner):
 
 def diagnose_json(kb_dir: Path, case: Path) -> str:
     reasoner = Reasoner(load_knowledge_base(kb_dir))
-    from engine.cases import load_case
+    from ossdx.reasoning.cases import load_case
 
     return json.dumps(reasoner.diagnose(load_case(case, reasoner.kb)).as_dict(),
                       sort_keys=True)
@@ -92,7 +92,7 @@ def test_same_json_across_processes_and_hash_seeds(hash_seed):
     outputs = []
     for seed in ("0", hash_seed):
         result = subprocess.run(
-            [sys.executable, "-m", "engine.cli", "diagnose", str(SCHMORL), "--json"],
+            [sys.executable, "-m", "ossdx.cli.main", "diagnose", str(SCHMORL), "--json"],
             capture_output=True, text=True, cwd=ROOT, timeout=120,
             env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"})
         assert result.returncode == 0, result.stderr

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.errors import Severity
-from engine.kb import check_knowledge_base
-from engine.lint import validate_folder
+from ossdx.authoring.lint import validate_folder
+from ossdx.cli.main import main
+from ossdx.core.errors import Severity
+from ossdx.kb import check_knowledge_base
 
 # name: (file, old text, new text, expected line, words in the message)
 BROKEN = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import Severity
-from engine.inference import PythonEngine
-from engine.kb import Kind, check_knowledge_base
+from ossdx.core.errors import Severity
+from ossdx.kb import Kind, check_knowledge_base
+from ossdx.reasoning.inference import PythonEngine
 
 from conftest import KB_DIR
 
@@ -95,7 +95,7 @@ SEED_HEADINGS = [
 
 def test_shipped_kb_has_no_errors_or_warnings():
     """ossdx validate on the shipped KB is clean."""
-    from engine.lint import validate_folder
+    from ossdx.authoring.lint import validate_folder
 
     problems = validate_folder(KB_DIR)
     assert [str(p) for p in problems] == []

@@ -7,19 +7,15 @@ file's test filters out), the checks that need more than one edit, and the comma
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import io
-import sys
-import types
 from pathlib import Path
 
 import pytest
 
-from engine import lint
-from engine.cli import main
-from engine.errors import Location, Problem, Severity
-from engine.lint import validate_folder
+from ossdx.authoring import lint
+from ossdx.authoring.lint import validate_folder
+from ossdx.cli.main import main
+from ossdx.core.errors import Location, Problem, Severity
 
 from conftest import MINI_KB
 
@@ -299,30 +295,24 @@ def test_every_problem_names_its_file_and_line(kb_copy):
 def without_response_check(request, monkeypatch):
     """Keep the response criteria's own check (another module) out of these tests.
 
-    The mini KB has no response criteria; whether that is a problem is for engine.response
+    The mini KB has no response criteria; whether that is a problem is for ossdx.response.assess
     to say. The tests of the hand-over itself (``response`` in their name) keep it.
     """
     if "response" not in request.node.name:
         monkeypatch.setattr(lint, "check_response", lambda root, kb=None: [])
 
 
-def _fake_response(monkeypatch, **attrs) -> None:
-    module = types.ModuleType("engine.response")
-    module.__spec__ = importlib.machinery.ModuleSpec("engine.response", None)
-    for name, value in attrs.items():
-        setattr(module, name, value)
-    monkeypatch.setitem(sys.modules, "engine.response", module)
-
-
 def test_response_criteria_check_is_called_with_the_kb_root(monkeypatch):
-    """check_response passes the KB folder to engine.response.check_response_kb."""
+    """check_response passes the KB folder to ossdx.response.assess.check_response_kb."""
+    import ossdx.response.assess
+
     seen = []
 
     def check(root):
         seen.append(Path(root))
         return [Problem(Location("mini_kb/response/mda.yaml", 3), "a response problem")]
 
-    _fake_response(monkeypatch, check_response_kb=check)
+    monkeypatch.setattr(ossdx.response.assess, "check_response_kb", check)
     problems = lint.check_response(MINI_KB)
     assert seen == [MINI_KB]
     assert [str(p) for p in problems] == ["mini_kb/response/mda.yaml:3: a response problem"]
@@ -333,21 +323,6 @@ def test_validate_reports_the_response_problems(monkeypatch):
     extra = Problem(Location("mini_kb/response/mda.yaml", 3), "a response problem")
     monkeypatch.setattr(lint, "check_response", lambda root, kb=None: [extra])
     assert extra in validate_folder(MINI_KB)
-
-
-def test_response_module_without_the_check_is_skipped(monkeypatch):
-    """A response module that has no check_response_kb adds nothing."""
-    _fake_response(monkeypatch)
-    assert lint.check_response(MINI_KB) == []
-
-
-def test_absent_response_module_is_skipped(monkeypatch):
-    """Without engine.response, the response check adds nothing and raises nothing."""
-    real = importlib.util.find_spec
-    monkeypatch.delitem(sys.modules, "engine.response", raising=False)
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "engine.response" else real(name, *a))
-    assert lint.check_response(MINI_KB) == []
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])

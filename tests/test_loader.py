@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import InputError
-from engine.loader import MAX_BYTES, parse_bytes, parse_text, read_document
+from ossdx.core.errors import InputError
+from ossdx.core.loader import MAX_BYTES, parse_bytes, parse_text, read_document
 
 BILLION_LAUGHS = """a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
 b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.cases import make_case, read_case_folder, unmet_requirement
-from engine.questions import QuestionAdvisor, answer_values, entropy
-from engine.scoring import softmax
+from ossdx.advice.questions import QuestionAdvisor, answer_values, entropy
+from ossdx.kb.case import unmet_requirement
+from ossdx.reasoning.cases import make_case, read_case_folder
+from ossdx.reasoning.scoring import softmax
 
 from conftest import KB_DIR
 from strategies import cases
@@ -254,3 +255,21 @@ def test_the_stopping_bound_sees_rules_that_need_two_answers(kb, advisor):
     assert _leader(advisor, together)[0] != leader
     facts = advisor.reasoner.facts(case)
     assert advisor.leader_can_change(facts, advisor.reasoner.python.run(facts), pair)
+
+
+def test_adaptive_questions_settle_seed_cases_sooner_than_kb_order(kb, advisor):
+    """On the seed cases the advisor's questions settle the final leader in well under the
+    number of questions that knowledge-base order needs (it is what the advisor is for)."""
+    from benchmarks.questions import adaptive, fixed, leader, run_strategy, settled_at
+
+    seeds = [e.case for e in read_case_folder(KB_DIR / "cases" / "seed", kb)
+             if e.case and e.case.findings]
+    kb_order = list(kb.findings)
+    totals = {"adaptive": 0, "kb_order": 0}
+    for case in seeds:
+        final = leader(advisor, case)
+        for name, choose in (("adaptive", adaptive(advisor)),
+                             ("kb_order", fixed(advisor, kb_order))):
+            leaders, _ = run_strategy(advisor, case, choose)
+            totals[name] += settled_at(leaders, final)
+    assert totals["adaptive"] <= 0.7 * totals["kb_order"], totals

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from engine.kb import load_knowledge_base
-from engine.quiz import (
+from ossdx.kb import load_knowledge_base
+from ossdx.teaching.quiz import (
     BLANK,
     answer_question,
     generate_questions,

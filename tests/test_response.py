@@ -13,18 +13,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from engine.cli import main
-from engine.errors import InputError, KnowledgeBaseError, Severity
-from engine.inference import ExpertaEngine, PythonEngine
-from engine.kb import load_knowledge_base
-from engine.response import (
+from ossdx.cli.main import main
+from ossdx.core.errors import InputError, KnowledgeBaseError, Severity
+from ossdx.kb import load_knowledge_base
+from ossdx.reasoning.inference import ExpertaEngine, PythonEngine
+from ossdx.response.assess import (
     Assessment,
     ResponseAssessor,
     build_assessor,
     check_response_kb,
     load_response_criteria,
 )
-from engine.response_file import MAX_BYTES, load_response_file, make_response_case
+from ossdx.response.files import MAX_BYTES, load_response_file, make_response_case
 
 from conftest import KB_DIR, ROOT
 
@@ -216,9 +216,9 @@ def test_thresholds_live_in_yaml(tmp_path: Path):
 
 
 def test_the_response_python_holds_no_threshold_or_category():
-    """engine/response*.py contains no criteria number and no category literal."""
+    """engine/response/*.py contains no criteria number and no category literal."""
     criteria_numbers = {8, 12, 13, 25, 26, 27, 50}
-    for path in sorted((ROOT / "engine").glob("response*.py")):
+    for path in sorted((ROOT / "engine" / "response").glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         constants = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)]
         numbers = {c for c in constants if isinstance(c, (int, float))
@@ -550,7 +550,7 @@ PAGE = f"""
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 from pathlib import Path
-from ui.response_page import render
+from ossdx.ui.response_page import render
 render(Path({str(KB_DIR)!r}))
 """
 

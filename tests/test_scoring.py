@@ -6,8 +6,11 @@ import math
 
 import pytest
 
-from engine.cases import make_case
-from engine.diagnosis import Reasoner
+from ossdx.reasoning.cases import load_case, make_case
+from ossdx.reasoning.diagnosis import Reasoner
+from ossdx.reasoning.scoring import ScoreTable, score
+
+from conftest import KB_DIR
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +82,18 @@ def test_without_imaging_nothing_is_claimed(mini_kb, mini_reasoner):
     assert differential.probabilities == pytest.approx({"alpha": 1 / 3, "beta": 1 / 3,
                                                         "other": 1 / 3})
     assert differential.leader.id == "other"
+
+
+CASE_FILES = sorted((KB_DIR / "cases").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.stem)
+def test_fast_score_table_equals_score_on_every_case_file(path, kb, reasoner):
+    """The fast table used by question selection gives score()'s log-scores on every case
+    file (grouped rules counted once in both)."""
+    trace = reasoner.trace(load_case(path, kb), fast=True)
+    fast = ScoreTable(kb).log_scores(trace)
+    exact = {s.diagnosis: s.log_score for s in score(kb, trace)}
+    assert fast.keys() == exact.keys()
+    for diagnosis, value in exact.items():
+        assert fast[diagnosis] == pytest.approx(value, abs=1e-9), diagnosis

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.cases import load_case
+from ossdx.reasoning.cases import load_case
 
 from conftest import SEED_CASES
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import InputError
-from engine.quiz import QuizAnswer
-from engine.storage import DEFAULT_PATH, ProgressStore, StorageError, database_url
-from engine.trainee import Answer, Attempt, score_answer
+from ossdx.core.errors import InputError
+from ossdx.teaching.quiz import QuizAnswer
+from ossdx.teaching.storage import DEFAULT_PATH, ProgressStore, StorageError, database_url
+from ossdx.teaching.trainee import Answer, Attempt, score_answer
 
 from conftest import ROOT
 
@@ -127,8 +127,8 @@ WRITER = """
 import sys, time
 from datetime import UTC, datetime
 from sqlalchemy import event
-from engine.storage import ProgressStore, attempts
-from engine.trainee import Answer, Attempt, score_answer
+from ossdx.teaching.storage import ProgressStore, attempts
+from ossdx.teaching.trainee import Answer, Attempt, score_answer
 
 store = ProgressStore(sys.argv[1])
 trainee = store.trainee("crash test")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.cases import make_case
+from ossdx.reasoning.cases import make_case
 
 BC = {"primary": "breast_idc", "age": 60, "sex": "F"}
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.cases import load_case
-from engine.diagnosis import Reasoner
-from engine.errors import InputError
-from engine.trainee import (
+from ossdx.core.errors import InputError
+from ossdx.reasoning.cases import load_case
+from ossdx.reasoning.diagnosis import Reasoner
+from ossdx.teaching.trainee import (
     Answer,
     Attempt,
     accuracy_by_diagnosis,

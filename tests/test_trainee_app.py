@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engine.cases import load_case
-from engine.storage import ProgressStore
+from ossdx.reasoning.cases import load_case
+from ossdx.teaching.storage import ProgressStore
 
 from conftest import KB_DIR, ROOT
 

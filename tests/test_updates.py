@@ -8,9 +8,9 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.cases import Case, infer_modalities, unmet_requirement
-from engine.inference import WhatIf
-from engine.workup import Workup
+from ossdx.advice.workup import Workup
+from ossdx.kb.case import Case, infer_modalities, unmet_requirement
+from ossdx.reasoning.inference import WhatIf
 
 from strategies import cases, value_strategy
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.cases import load_case, make_case
-from engine.whynot import candidate_changes, explain_why_not, hypothetical_case
+from ossdx.advice.whynot import candidate_changes, explain_why_not, hypothetical_case
+from ossdx.reasoning.cases import load_case, make_case
 
 from conftest import KB_DIR
 

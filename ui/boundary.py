@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine.errors import InputError
+from ossdx.core.errors import InputError
 
 from .resources import Context, current_context
 from .text import problem_lines

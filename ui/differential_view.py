@@ -16,13 +16,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from engine.cases import Case
-from engine.contrast import contrast, is_mimic_pair
-from engine.diagnosis import Differential, Entry, Reason
-from engine.export import diagnosis_json, to_fhir, to_markdown
-from engine.questions import Advice
-from engine.report import shown_entries
-from engine.whynot import WhyNot, explain_why_not
+from ossdx.advice.contrast import contrast, is_mimic_pair
+from ossdx.advice.export import diagnosis_json, to_fhir, to_markdown
+from ossdx.advice.questions import Advice
+from ossdx.advice.report import shown_entries
+from ossdx.advice.whynot import WhyNot, explain_why_not
+from ossdx.kb.case import Case
+from ossdx.reasoning.diagnosis import Differential, Entry, Reason
 
 from .resources import Context
 from .text import percent, reference_lines, safe

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from engine.cases import load_case
-from engine.kb import KnowledgeBase
+from ossdx.kb import KnowledgeBase
+from ossdx.reasoning.cases import load_case
 
 from . import state
 from .boundary import callback

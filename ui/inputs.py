@@ -10,8 +10,8 @@ from typing import Any
 
 import streamlit as st
 
-from engine.kb import KnowledgeBase
-from engine.kb.schema import Variable
+from ossdx.kb import KnowledgeBase
+from ossdx.kb.schema import Variable
 
 from . import state
 from .boundary import callback

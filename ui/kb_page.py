@@ -2,8 +2,9 @@
 which rules explain the current work-up, and which rules the case files exercise.
 
 Thin: every fact shown comes from the knowledge base; every computation from engine/
-(:mod:`engine.graph`, :mod:`engine.coverage`, :mod:`engine.explain`). Widget keys start
-with ``kb_``. No raw HTML: Streamlit's markdown escapes it.
+(:mod:`ossdx.authoring.graph`, :mod:`ossdx.authoring.coverage`,
+:mod:`ossdx.reasoning.explain`). Widget keys start with ``kb_``. No raw HTML: Streamlit's
+markdown escapes it.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ from typing import Any
 
 import streamlit as st
 
-from engine.coverage import coverage_of_folder
-from engine.diagnosis import Differential
-from engine.explain import describe_rule
-from engine.graph import (
+from ossdx.authoring.coverage import coverage_of_folder
+from ossdx.authoring.graph import (
     build_graph,
     diagnosis_subgraph,
     explanation_subgraph,
     finding_subgraph,
     to_dot,
 )
-from engine.kb.model import Kind, KnowledgeBase, Rule
+from ossdx.kb.model import Kind, KnowledgeBase, Rule
+from ossdx.reasoning.diagnosis import Differential
+from ossdx.reasoning.explain import describe_rule
 
 LEGEND = ("Boxes: findings and their values (blue), patient context (purple), modalities "
           "(grey). Ellipses: derived concepts. Notes: rules. Octagons: diagnoses. Green "

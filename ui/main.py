@@ -7,6 +7,7 @@ Each page is a small script under ``ui/pages/`` that draws itself inside the err
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
@@ -17,20 +18,21 @@ from .text import problem_lines, safe
 
 logger = logging.getLogger("ossdx.ui")
 
+PAGE_DIR = Path(__file__).resolve().parent / "pages"  # works from app.py and from the wheel
 PAGES = {
     "Diagnose": [
-        ("ui/pages/workup.py", "Work-up", ":material/stethoscope:", "workup"),
-        ("ui/pages/quick_entry.py", "Quick entry", ":material/bolt:", "quick"),
-        ("ui/pages/examples.py", "Examples", ":material/menu_book:", "examples"),
+        ("workup.py", "Work-up", ":material/stethoscope:", "workup"),
+        ("quick_entry.py", "Quick entry", ":material/bolt:", "quick"),
+        ("examples.py", "Examples", ":material/menu_book:", "examples"),
     ],
     "Learn": [
-        ("ui/pages/trainee.py", "Unknown cases", ":material/school:", "trainee"),
-        ("ui/pages/quiz.py", "Quiz", ":material/quiz:", "quiz"),
-        ("ui/pages/progress.py", "Progress", ":material/trending_up:", "progress"),
+        ("trainee.py", "Unknown cases", ":material/school:", "trainee"),
+        ("quiz.py", "Quiz", ":material/quiz:", "quiz"),
+        ("progress.py", "Progress", ":material/trending_up:", "progress"),
     ],
     "More": [
-        ("ui/pages/response.py", "Treatment response", ":material/monitoring:", "response"),
-        ("ui/pages/knowledge_base.py", "Knowledge base", ":material/account_tree:", "kb"),
+        ("response.py", "Treatment response", ":material/monitoring:", "response"),
+        ("knowledge_base.py", "Knowledge base", ":material/account_tree:", "kb"),
     ],
 }
 
@@ -65,7 +67,7 @@ def run() -> None:
     """Set up the page, the navigation and the sidebar, then draw the chosen page."""
     st.set_page_config(page_title="ossdx · bone lesions in breast cancer",
                        page_icon="🦴", layout="wide")
-    pages = {section: [st.Page(path, title=title, icon=icon, url_path=url, default=i == 0
+    pages = {section: [st.Page(PAGE_DIR / path, title=title, icon=icon, url_path=url, default=i == 0
                                and section == "Diagnose")
                        for i, (path, title, icon, url) in enumerate(items)]
              for section, items in PAGES.items()}

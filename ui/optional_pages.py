@@ -31,14 +31,14 @@ def _module(name: str) -> ModuleType | None:
 
 def render_response(ctx: Context) -> None:
     """The treatment-response page (ui.response_page)."""
-    module = _module("ui.response_page")
+    module = _module("ossdx.ui.response_page")
     if module is not None:
         module.render(ctx.kb.root)
 
 
 def render_knowledge_base(ctx: Context) -> None:
     """The knowledge-base page (ui.kb_page), given the current differential if any."""
-    module = _module("ui.kb_page")
+    module = _module("ossdx.ui.kb_page")
     if module is None:
         return
     differential = None

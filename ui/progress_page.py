@@ -12,10 +12,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from engine.kb import KnowledgeBase
-from engine.quiz import QuizAnswer
-from engine.storage import StorageError
-from engine.trainee import (
+from ossdx.kb import KnowledgeBase
+from ossdx.teaching.quiz import QuizAnswer
+from ossdx.teaching.storage import StorageError
+from ossdx.teaching.trainee import (
     Attempt,
     accuracy_by_diagnosis,
     cases_to_retry,

@@ -6,10 +6,10 @@ from typing import Any
 
 import streamlit as st
 
-from engine.cases import parse_case
-from engine.errors import InputError
-from engine.kb import KnowledgeBase
-from engine.loader import MAX_BYTES
+from ossdx.core.errors import InputError
+from ossdx.core.loader import MAX_BYTES
+from ossdx.kb import KnowledgeBase
+from ossdx.reasoning.cases import parse_case
 
 from . import state
 from .boundary import callback

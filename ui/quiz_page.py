@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from engine.kb import KnowledgeBase
-from engine.quiz import QuizQuestion, answer_question, make_quiz
-from engine.storage import StorageError
+from ossdx.kb import KnowledgeBase
+from ossdx.teaching.quiz import QuizQuestion, answer_question, make_quiz
+from ossdx.teaching.storage import StorageError
 
 from .boundary import callback
 from .resources import Context

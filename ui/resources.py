@@ -1,6 +1,6 @@
 """The knowledge base and its compiled engines, built once per knowledge-base version.
 
-A module-level :class:`~engine.kb.holder.KnowledgeBaseHolder` (one per folder, kept by
+A module-level :class:`~ossdx.kb.holder.KnowledgeBaseHolder` (one per folder, kept by
 ``st.cache_resource``) reloads the knowledge base when its files change and keeps serving the
 last good version when an edit breaks it. The reasoner (experta network) and the question
 advisor are cached per knowledge-base fingerprint, so no interaction recompiles them.
@@ -13,12 +13,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from engine.cases import CaseEntry, read_case_folder
-from engine.diagnosis import Reasoner
-from engine.errors import Problem
-from engine.kb import KnowledgeBase, default_kb_path
-from engine.kb.holder import KnowledgeBaseHolder, snapshot
-from engine.questions import QuestionAdvisor
+from ossdx.advice.questions import QuestionAdvisor
+from ossdx.core.errors import Problem
+from ossdx.kb import KnowledgeBase, default_kb_path
+from ossdx.kb.holder import KnowledgeBaseHolder, snapshot
+from ossdx.reasoning.cases import CaseEntry, read_case_folder
+from ossdx.reasoning.diagnosis import Reasoner
 
 
 @dataclass(frozen=True)

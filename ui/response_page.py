@@ -18,11 +18,11 @@ from typing import Any
 
 import streamlit as st
 
-from engine.errors import InputError, Problem
-from engine.kb import KnowledgeBase
-from engine.kb.schema import Variable
-from engine.loader import Document, dump_yaml, parse_bytes, read_document
-from engine.response import (
+from ossdx.core.errors import InputError, Problem
+from ossdx.core.loader import Document, dump_yaml, parse_bytes, read_document
+from ossdx.kb import KnowledgeBase
+from ossdx.kb.schema import Variable
+from ossdx.response.assess import (
     CASES_FOLDER,
     SIZE,
     SIZE_CHANGE,
@@ -30,16 +30,16 @@ from engine.response import (
     ResponseAssessor,
     build_assessor,
 )
-from engine.response import WEEKS as WEEKS_FINDING
-from engine.response_criteria import ResponseCriteria
-from engine.response_file import (
+from ossdx.response.assess import WEEKS as WEEKS_FINDING
+from ossdx.response.criteria import ResponseCriteria
+from ossdx.response.files import (
     MAX_BYTES,
     ResponseCase,
     check_response_document,
     make_response_case,
 )
-from ui.resources import knowledge_base_holder
-from ui.text import problem_lines, safe
+from ossdx.ui.resources import knowledge_base_holder
+from ossdx.ui.text import problem_lines, safe
 
 logger = logging.getLogger("ossdx.ui")
 

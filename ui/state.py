@@ -16,10 +16,11 @@ from typing import Any
 
 import streamlit as st
 
-from engine.cases import Case, make_case
-from engine.errors import InputError, Problem
-from engine.kb import KnowledgeBase
-from engine.whynot import consistent_findings
+from ossdx.advice.whynot import consistent_findings
+from ossdx.core.errors import InputError, Problem
+from ossdx.kb import KnowledgeBase
+from ossdx.kb.case import Case
+from ossdx.reasoning.cases import make_case
 
 PATIENT = "case.patient"  # {flattened patient field: value}; multi values as lists
 MODALITIES = "case.modalities"  # [modality id]

@@ -1,7 +1,7 @@
 """Text from the knowledge base or a user, made safe to show through Streamlit's Markdown.
 
 Nothing is ever rendered as HTML: every such text goes through :func:`safe`, which escapes
-Markdown and HTML (via :func:`engine.export.escape_markdown`) and Streamlit's own directives
+Markdown and HTML (via :func:`ossdx.advice.export.escape_markdown`) and Streamlit's own directives
 (``:red[...]``, ``:material/...:``, emoji short codes).
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine.errors import Problem
-from engine.export import escape_markdown
-from engine.kb import KnowledgeBase
+from ossdx.advice.export import escape_markdown
+from ossdx.core.errors import Problem
+from ossdx.kb import KnowledgeBase
 
 
 def safe(text: object, *, line_start: bool = True) -> str:

@@ -21,12 +21,13 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from engine.cases import Case, load_case
-from engine.diagnosis import Differential, Reason
-from engine.errors import InputError
-from engine.kb import KnowledgeBase
-from engine.storage import ProgressStore, StorageError, Trainee, clean_name, database_url
-from engine.trainee import (
+from ossdx.core.errors import InputError
+from ossdx.kb import KnowledgeBase
+from ossdx.kb.case import Case
+from ossdx.reasoning.cases import load_case
+from ossdx.reasoning.diagnosis import Differential, Reason
+from ossdx.teaching.storage import ProgressStore, StorageError, Trainee, clean_name, database_url
+from ossdx.teaching.trainee import (
     DIFFICULTIES,
     MAX_CHOICES,
     Answer,

@@ -6,8 +6,8 @@ from typing import Any
 
 import streamlit as st
 
-from engine.cases import Case
-from engine.questions import Advice, Question
+from ossdx.advice.questions import Advice, Question
+from ossdx.kb.case import Case
 
 from . import state
 from .boundary import callback

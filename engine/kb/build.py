@@ -26,6 +26,7 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -33,7 +34,7 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel
 
-from ..errors import (
+from ossdx.core.errors import (
     InputError,
     KnowledgeBaseError,
     Location,
@@ -42,11 +43,11 @@ from ..errors import (
     allowed,
     did_you_mean,
 )
-from ..loader import Document, PathKey, iter_yaml_files, read_document
-from ..validation import validate_model
-from . import schema
-from .conditions import ConditionParser
-from .model import MODALITIES, Atom, Kind, KnowledgeBase, Op, Rule, RuleExample, Vocabulary
+from ossdx.core.loader import Document, PathKey, iter_yaml_files, read_document
+from ossdx.core.validation import validate_model
+from ossdx.kb import schema
+from ossdx.kb.conditions import ConditionParser
+from ossdx.kb.model import MODALITIES, Atom, Kind, KnowledgeBase, Op, Rule, RuleExample, Vocabulary
 
 SINGLE_FILES: dict[str, type[BaseModel]] = {
     "kb.yaml": schema.Manifest,
@@ -72,11 +73,16 @@ REQUIRED = ("kb.yaml", "references.yaml", "modalities.yaml", "patient.yaml")
 
 
 def default_kb_path() -> Path:
-    """``$OSSDX_KB``, else the ``knowledge_base`` folder of this checkout."""
+    """``$OSSDX_KB``, else the knowledge base shipped with the package.
+
+    The shipped one is the package data ``ossdx.knowledge_base``: the checkout's
+    ``knowledge_base/`` folder in an editable install (edits show at once), the copy in
+    site-packages in a wheel.
+    """
     env = os.environ.get("OSSDX_KB")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "knowledge_base"
+    return Path(str(resources.files("ossdx.knowledge_base")))
 
 
 @dataclass
@@ -373,16 +379,16 @@ class _Assembler:
                              f"{did_you_mean(mod, vocab.modalities)}; "
                              f"{allowed(vocab.modalities)}", "unknown-modality")
         for req_var, req in var.requires.items():
-            target = vocab.findings.get(req_var)
-            if target is None:
+            required = vocab.findings.get(req_var)
+            if required is None:
                 self.b.error(doc, (*path, "requires", req_var), f"unknown finding "
                              f"'{req_var}'{did_you_mean(req_var, vocab.findings)}",
                              "unknown-finding")
                 continue
             for value in req if isinstance(req, list) else [req]:
-                if value not in target.values:
+                if value not in required.values:
                     self.b.error(doc, (*path, "requires", req_var), f"'{value}' is not a value "
-                                 f"of '{req_var}'{did_you_mean(value, target.values)}",
+                                 f"of '{req_var}'{did_you_mean(value, required.values)}",
                                  "unknown-value")
         self.check_refs(var.references, doc, path, required=False)
 
@@ -398,7 +404,7 @@ class _Assembler:
 
     # ---------------------------------------------------------------- tables
     def _concept_table(self) -> dict[str, tuple[schema.Concept, tuple[Document, PathKey]]]:
-        table = {}
+        table: dict[str, tuple[schema.Concept, tuple[Document, PathKey]]] = {}
         for parsed in self.docs("concepts"):
             for i, concept in enumerate(parsed.model.concepts):
                 if self.unique(self.item_ids, concept.id, parsed.doc, ("concepts", i, "id"),
@@ -447,7 +453,7 @@ class _Assembler:
 
     def _examples(self, examples: list[schema.Example], doc: Document, path: PathKey,
                   vocab: Vocabulary) -> tuple[RuleExample, ...]:
-        from ..cases import Case, VocabularyChecker, case_facts
+        from ossdx.kb.case import Case, VocabularyChecker, case_facts
 
         result = []
         for i, ex in enumerate(examples):
@@ -476,7 +482,7 @@ class _Assembler:
         examples = self._examples(getattr(spec, "examples", []), parser.doc, path, vocab)
         self.rules.append(Rule(
             id=rule_id or spec.id, kind=kind, target=target, description=getattr(
-                spec, "description", None) or getattr(spec, "title", ""),
+                spec, "description", "") or getattr(spec, "title", ""),
             when=when, lr=lr, effect=effect, strength=strength, group=group, references=refs,
             teaching_point=teaching_point, examples=examples,
             location=parser.doc.at(path)))
@@ -537,6 +543,8 @@ class _Assembler:
             doc = parsed.doc
             if dx.id not in diagnoses or diagnoses[dx.id] is not dx:
                 continue
+            # The table holds described diagnoses only; _diagnosis_table ensured a prior.
+            assert dx.prior is not None
             priors[dx.id] = dx.prior.base
             self.check_refs(dx.prior.references, doc, ("prior",), what="the prior")
             parser = parser_for(doc)
@@ -573,10 +581,15 @@ class _Assembler:
         other = diagnoses.get(self.manifest.other_diagnosis)
         if other is None:
             return
+        # The table holds described diagnoses only; _diagnosis_table ensured their priors.
+        assert other.prior is not None
+        other_base = other.prior.base
         bone = frozenset(m for m, spec in vocab.modalities.items() if spec.bone_imaging == "yes")
         for dx_id, dx in diagnoses.items():
             if dx_id == other.id:
                 continue
+            prior = dx.prior
+            assert prior is not None
             rule_id = f"{dx_id}.prior.population"
             parsed = next(p for p in self.docs("diagnoses") if p.model is dx)
             if not self._rule_id(rule_id, dx_id, parsed.doc, ("prior",)):
@@ -584,11 +597,11 @@ class _Assembler:
             self.rules.append(Rule(
                 id=rule_id, kind=Kind.PRIOR, target=dx_id,
                 description=(f"Base rate among bone lesions seen on imaging in this "
-                             f"population: {dx.prior.base:.1%} (lesions outside this knowledge "
-                             f"base: {other.prior.base:.1%})."),
+                             f"population: {prior.base:.1%} (lesions outside this knowledge "
+                             f"base: {other_base:.1%})."),
                 when=((Atom(MODALITIES, Op.CONTAINS, bone, location=parsed.doc.at(("prior",))),),),
-                lr=dx.prior.base / other.prior.base, effect="for",
-                strength=f"base rate {dx.prior.base:g}", references=tuple(dx.prior.references),
+                lr=prior.base / other_base, effect="for",
+                strength=f"base rate {prior.base:g}", references=tuple(prior.references),
                 location=parsed.doc.at(("prior",))))
 
     def _conditional_items(self, key: str, kind: Kind, parser_for: Any,

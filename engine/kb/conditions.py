@@ -24,9 +24,9 @@ import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..errors import Problem, allowed, did_you_mean
-from ..loader import Document, PathKey
-from .model import MODALITIES, PATIENT, Atom, Conjunction, Op, Vocabulary
+from ossdx.core.errors import Problem, allowed, did_you_mean
+from ossdx.core.loader import Document, PathKey
+from ossdx.kb.model import MODALITIES, PATIENT, Atom, Conjunction, Op, Vocabulary
 
 MAX_CONJUNCTIONS = 64
 _SPECIAL = ("patient", "modality", "without_modality", "concept", "without_concept", "unknown",
@@ -59,7 +59,7 @@ class ConditionParser:
             self._error(path, f"condition expands to {len(dnf)} alternatives (limit "
                         f"{MAX_CONJUNCTIONS}); split it into several rules", "too-complex")
             return ()
-        return dnf
+        return tuple(dnf)
 
     # ------------------------------------------------------------------ helpers
     def _error(self, path: PathKey, message: str, code: str) -> None:

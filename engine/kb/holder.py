@@ -12,9 +12,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import Problem, Severity
-from .build import check_knowledge_base, default_kb_path
-from .model import KnowledgeBase
+from ossdx.core.errors import Problem, Severity
+from ossdx.kb.build import check_knowledge_base, default_kb_path
+from ossdx.kb.model import KnowledgeBase
 
 
 def snapshot(root: Path) -> tuple[tuple[str, int, int], ...]:

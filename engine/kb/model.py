@@ -16,8 +16,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import Location
-from . import schema
+from ossdx.core.errors import Location
+from ossdx.kb import schema
 
 MODALITIES = "modalities"  # the variable holding the set of modalities performed
 PATIENT = "patient."  # prefix of patient variables in a case's facts

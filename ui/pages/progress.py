@@ -1,6 +1,6 @@
 """Page script: a trainee's progress (see ui.progress_page)."""
 
-from ui.boundary import run_page
-from ui.progress_page import render
+from ossdx.ui.boundary import run_page
+from ossdx.ui.progress_page import render
 
 run_page(render)

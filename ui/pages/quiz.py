@@ -1,6 +1,6 @@
 """Page script: quizzes (see ui.quiz_page)."""
 
-from ui.boundary import run_page
-from ui.quiz_page import render
+from ossdx.ui.boundary import run_page
+from ossdx.ui.quiz_page import render
 
 run_page(render)

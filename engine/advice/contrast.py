@@ -1,0 +1,145 @@
+"""Metastasis against a mimic: the signs that best tell the two apart, side by side.
+
+The pairs come from the knowledge base: a diagnosis's ``mimics:`` list declares that it is
+mistaken for each listed diagnosis (and so the reverse). For a declared pair (A, B) and a
+case, every value of every relevant finding is weighed by running the rules: the factor it
+brings to A and to B is the product of the likelihood ratios (and prior factors) that the
+value adds to each one's score, i.e. ``exp(score_d(case + value) - score_d(case without the
+finding))`` from :meth:`engine.diagnosis.Reasoner.scores`. The best discriminating signs are
+those with the largest ratio between the two factors. No text is written per pair.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ossdx.advice.questions import answer_values
+from ossdx.advice.whynot import missing_modality
+from ossdx.kb.case import Case, unmet_requirement
+from ossdx.kb.model import KnowledgeBase
+from ossdx.reasoning.diagnosis import Reasoner
+
+
+def mimic_pairs(kb: KnowledgeBase) -> frozenset[frozenset[str]]:
+    """Every declared (diagnosis, mimic) pair, unordered."""
+    return frozenset(frozenset((d.id, m)) for d in kb.diagnoses.values() for m in d.mimics
+                     if m in kb.diagnoses and m != d.id)
+
+
+def is_mimic_pair(kb: KnowledgeBase, first: str, second: str) -> bool:
+    """Whether the knowledge base declares ``first`` and ``second`` as mimics."""
+    return frozenset((first, second)) in mimic_pairs(kb)
+
+
+@dataclass(frozen=True)
+class Sign:
+    """One finding value and the factor it brings to each diagnosis of the pair."""
+
+    finding: str
+    value: Any
+    label: str
+    first_factor: float
+    second_factor: float
+    entered: bool = False
+    modality: str | None = None
+
+    @property
+    def ratio(self) -> float:
+        """How many times more the sign favours the first diagnosis than the second."""
+        return self.first_factor / self.second_factor
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"finding": self.finding, "value": self.value, "label": self.label,
+                "first_factor": round(self.first_factor, 4),
+                "second_factor": round(self.second_factor, 4),
+                "ratio": round(self.ratio, 4), "entered": self.entered,
+                "modality": self.modality}
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """The signs favouring each side of a mimic pair, strongest first."""
+
+    first: str
+    second: str
+    first_name: str
+    second_name: str
+    favour_first: tuple[Sign, ...]
+    favour_second: tuple[Sign, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"first": self.first, "second": self.second,
+                "favour_first": [s.as_dict() for s in self.favour_first],
+                "favour_second": [s.as_dict() for s in self.favour_second]}
+
+
+def _log_scores(reasoner: Reasoner, case: Case, pair: tuple[str, str]) -> tuple[float, ...]:
+    scores = {s.diagnosis: s.log_score for s in reasoner.scores(reasoner.facts(case))}
+    return tuple(scores[d] for d in pair)
+
+
+def _conflicts(kb: KnowledgeBase, findings: Mapping[str, Any], finding: str, value: Any) -> bool:
+    """Whether ``finding = value`` contradicts a requirement of itself or another finding."""
+    trial = {**findings, finding: value}
+    return any(unmet_requirement(kb.vocabulary, key, trial) is not None
+               for key in trial if key == finding or finding in kb.findings[key].requires)
+
+
+def contrast(reasoner: Reasoner, first: str, second: str, case: Case | None = None,
+             limit: int = 5, threshold: float = 1.5) -> Contrast:
+    """The signs that best separate ``first`` from ``second`` in the context of ``case``.
+
+    A sign is listed when one diagnosis gains at least ``threshold`` times more from it than
+    the other; at most ``limit`` per side, strongest first.
+    """
+    kb = reasoner.kb
+    case = case or Case(findings={})
+    facts = reasoner.facts(case)
+    pair = (first, second)
+    signs: list[Sign] = []
+    for finding, spec in kb.findings.items():
+        if not kb.is_relevant(finding, facts):
+            continue
+        modality = missing_modality(kb, case, finding)
+        without = {k: v for k, v in case.findings.items() if k != finding}
+        base_case = dataclasses.replace(
+            case, findings=without,
+            modalities=case.modalities | ({modality} if modality else set()))
+        base = _log_scores(reasoner, base_case, pair)
+        for value, label in answer_values(spec):
+            if _conflicts(kb, without, finding, value):
+                continue
+            after = _log_scores(reasoner, dataclasses.replace(
+                base_case, findings={**without, finding: value}), pair)
+            factors = [math.exp(a - b) for a, b in zip(after, base, strict=True)]
+            entered = finding in case.findings and _same(spec, case.findings[finding], value)
+            signs.append(Sign(finding, value, label, factors[0], factors[1], entered, modality))
+    log_threshold = math.log(threshold)
+    order = {f: i for i, f in enumerate(kb.findings)}
+
+    def strongest(items: list[Sign]) -> tuple[Sign, ...]:
+        ranked = sorted(items, key=lambda s: (-abs(math.log(s.ratio)), order[s.finding]))
+        chosen, seen = [], set()
+        for sign in ranked:  # one value per finding: its strongest
+            if sign.finding not in seen:
+                seen.add(sign.finding)
+                chosen.append(sign)
+        return tuple(chosen[:limit])
+
+    return Contrast(
+        first, second, kb.name_of(first), kb.name_of(second),
+        strongest([s for s in signs if math.log(s.ratio) >= log_threshold]),
+        strongest([s for s in signs if -math.log(s.ratio) >= log_threshold]),
+    )
+
+
+def _same(spec: Any, entered: Any, value: Any) -> bool:
+    if spec.type not in ("number", "integer"):
+        return entered == value
+    low, high = spec.range or (0.0, 1.0)
+    edges = [b for b in spec.bins if low < b < high]
+    return sum(entered >= e for e in edges) == sum(value >= e for e in edges)

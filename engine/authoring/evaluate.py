@@ -1,0 +1,227 @@
+"""Measure the system on a folder of case files that carry ``truth:``.
+
+Reports top-1 / top-3 accuracy, mean rank of the truth, the multi-class Brier score
+(sum over diagnoses of (p - y)^2; 0 is perfect, 2 is worst), per-diagnosis sensitivity, a
+confusion table, a calibration table, and robustness to perturbed likelihood ratios and to
+dropped findings. A case counts as right when its top entry is the truth or one of its
+``acceptable`` answers.
+
+The vignette set is split once, by a fixed rule, into a tuning part (2/3) and a test part
+(1/3): a case is in the test part when the SHA-256 of its file name's stem, read as an
+integer, is divisible by 3 (:func:`split_of`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ossdx.core.errors import Problem
+from ossdx.kb.case import Case
+from ossdx.kb.model import KnowledgeBase
+from ossdx.reasoning.cases import read_case_folder
+from ossdx.reasoning.diagnosis import Reasoner
+from ossdx.reasoning.inference import Trace
+from ossdx.reasoning.scoring import Score, score
+
+SPLITS = ("all", "tuning", "test")
+BINS = 10
+
+
+def split_of(path: str | Path) -> str:
+    """'test' for one third of files (by a hash of the name), else 'tuning'."""
+    digest = hashlib.sha256(Path(path).stem.encode("utf-8")).hexdigest()
+    return "test" if int(digest, 16) % 3 == 0 else "tuning"
+
+
+def load_cases(folder: str | Path, kb: KnowledgeBase, split: str = "all",
+               ) -> tuple[list[Case], list[Problem]]:
+    """Every case file with a truth under ``folder`` (and in ``split``); problems apart."""
+    keep = None if split == "all" else (lambda path: split_of(path) == split)
+    entries = read_case_folder(folder, kb, keep=keep)
+    cases = [_as_ranked(e.case, kb) for e in entries
+             if e.case is not None and e.case.truth is not None]
+    return cases, [p for e in entries for p in e.problems]
+
+
+def _as_ranked(case: Case, kb: KnowledgeBase) -> Case:
+    """The case with its truth and acceptable answers as the differential ranks them (a
+    diagnosis the knowledge base only names counts as the catch-all)."""
+    return replace(case, truth=kb.scored_as(case.truth or ""),
+                   acceptable=tuple(dict.fromkeys(kb.scored_as(a) for a in case.acceptable)))
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    case: str
+    truth: str
+    acceptable: tuple[str, ...]
+    ranking: tuple[str, ...]
+    probabilities: dict[str, float]
+
+    @property
+    def rank(self) -> int:
+        good = {self.truth, *self.acceptable}
+        return next(i for i, d in enumerate(self.ranking, 1) if d in good)
+
+    @property
+    def top1(self) -> bool:
+        return self.rank == 1
+
+    @property
+    def top3(self) -> bool:
+        return self.rank <= 3
+
+    @property
+    def brier(self) -> float:
+        return sum((p - (1.0 if d == self.truth else 0.0)) ** 2
+                   for d, p in self.probabilities.items())
+
+
+def case_result(case: Case, scores: Sequence[Score]) -> CaseResult:
+    """A case's result from its differential (:func:`engine.scoring.score`, ranked)."""
+    return CaseResult(case.name, case.truth or "", case.acceptable,
+                      tuple(s.diagnosis for s in scores),
+                      {s.diagnosis: s.probability for s in scores})
+
+
+def summarise(results: Sequence[CaseResult], must_not_miss: Sequence[str] = ()
+              ) -> dict[str, Any]:
+    n = len(results)
+    if n == 0:
+        return {"n": 0}
+    by_truth: dict[str, list[CaseResult]] = defaultdict(list)
+    for r in results:
+        by_truth[r.truth].append(r)
+    confusion: dict[str, Counter[str]] = {t: Counter() for t in by_truth}
+    for r in results:
+        confusion[r.truth][r.ranking[0]] += 1
+    return {
+        "n": n,
+        "top1": sum(r.top1 for r in results) / n,
+        "top3": sum(r.top3 for r in results) / n,
+        "mean_rank": sum(r.rank for r in results) / n,
+        "brier": sum(r.brier for r in results) / n,
+        **{f"{dx}_outside_top3": sum(not r.top3 for r in results if r.truth == dx)
+           for dx in must_not_miss},
+        "sensitivity": {t: sum(r.top1 for r in rs) / len(rs) for t, rs in sorted(by_truth.items())},
+        "support": {t: len(rs) for t, rs in sorted(by_truth.items())},
+        "confusion": {t: dict(sorted(c.items())) for t, c in sorted(confusion.items())},
+        "calibration": calibration(results),
+        "misses": [{"case": r.case, "truth": r.truth, "top": r.ranking[0],
+                    "rank": r.rank} for r in results if not r.top1],
+    }
+
+
+def calibration(results: Sequence[CaseResult], bins: int = BINS) -> list[dict[str, Any]]:
+    """Predicted probability (every diagnosis of every case) against observed frequency."""
+    table: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
+    for r in results:
+        for d, p in r.probabilities.items():
+            table[min(int(p * bins), bins - 1)].append((p, d == r.truth))
+    rows = []
+    for i, items in enumerate(table):
+        if not items:
+            continue
+        rows.append({"bin": f"{i / bins:.1f}-{(i + 1) / bins:.1f}", "n": len(items),
+                     "mean_predicted": sum(p for p, _ in items) / len(items),
+                     "observed": sum(y for _, y in items) / len(items)})
+    return rows
+
+
+def _perturbed(kb: KnowledgeBase, rng: random.Random, spread: float) -> KnowledgeBase:
+    rules = tuple(replace(r, lr=r.lr * rng.uniform(1 - spread, 1 + spread)) if r.lr != 1.0
+                  else r for r in kb.rules)
+    return replace(kb, rules=rules)
+
+
+def robustness(kb: KnowledgeBase, reasoner: Reasoner, cases: Sequence[Case], traces:
+               Sequence[Trace], *, draws: int = 20, spread: float = 0.3,
+               drop: float = 0.3, seed: int = 20261129) -> dict[str, Any]:
+    """Top-1 accuracy under random LR perturbation and under random loss of findings."""
+    rng = random.Random(seed)
+    lr_top1 = []
+    for _ in range(draws):
+        noisy = _perturbed(kb, rng, spread)
+        results = [case_result(c, score(noisy, t)) for c, t in zip(cases, traces, strict=True)]
+        lr_top1.append(sum(r.top1 for r in results) / len(results))
+    drop_top1 = []
+    for _ in range(draws):
+        results = []
+        for case in cases:
+            keys = sorted(case.findings)
+            keep = [k for k in keys if rng.random() >= drop]
+            reduced = case.with_findings({k: case.findings[k] for k in keep})
+            trace = reasoner.trace(reduced, fast=True)
+            results.append(case_result(case, score(kb, trace)))
+        drop_top1.append(sum(r.top1 for r in results) / len(results))
+
+    def stats(values: list[float]) -> dict[str, float]:
+        mean = sum(values) / len(values)
+        sd = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+        return {"mean": mean, "min": min(values), "max": max(values), "sd": sd}
+
+    return {"draws": draws, "lr_spread": spread, "drop_fraction": drop,
+            "lr_perturbed_top1": stats(lr_top1), "findings_dropped_top1": stats(drop_top1)}
+
+
+def evaluate(kb: KnowledgeBase, cases: Iterable[Case], *, reasoner: Reasoner | None = None,
+             with_robustness: bool = False) -> dict[str, Any]:
+    """Run every case (experta engine of record) and summarise."""
+    reasoner = reasoner or Reasoner(kb)
+    cases = list(cases)
+    traces = [reasoner.trace(c) for c in cases]
+    results = [case_result(c, score(kb, t)) for c, t in zip(cases, traces, strict=True)]
+    report = summarise(results, kb.manifest.must_not_miss)
+    report["must_not_miss"] = list(kb.manifest.must_not_miss)
+    report["kb_version"] = kb.version
+    if with_robustness and cases:
+        report["robustness"] = robustness(kb, reasoner, cases, traces)
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The evaluation as plain-text tables."""
+    if report.get("n", 0) == 0:
+        return "No case files with 'truth:' found."
+    lines = [
+        f"Cases: {report['n']}   KB {report.get('kb_version', '?')}",
+        f"Top-1 accuracy: {report['top1']:.1%}",
+        f"Top-3 accuracy: {report['top3']:.1%}",
+        f"Mean rank of the truth: {report['mean_rank']:.2f}",
+        f"Brier score (multi-class, 0 best): {report['brier']:.3f}",
+        *(f"{dx} outside the top 3 when it is the truth: {report[dx + '_outside_top3']}"
+          for dx in report.get("must_not_miss", [])),
+        "",
+        "Per-diagnosis sensitivity (top-1):",
+    ]
+    for dx, sens in report["sensitivity"].items():
+        lines.append(f"  {dx:24s} {sens:6.1%}  (n={report['support'][dx]})")
+    lines += ["", "Confusion (truth -> top-1 counts):"]
+    for truth, row in report["confusion"].items():
+        cells = ", ".join(f"{k} {v}" for k, v in row.items())
+        lines.append(f"  {truth:24s} {cells}")
+    lines += ["", "Calibration (predicted bin: n, mean predicted, observed):"]
+    for row in report["calibration"]:
+        lines.append(f"  {row['bin']}: n={row['n']:5d}  predicted {row['mean_predicted']:.3f}"
+                     f"  observed {row['observed']:.3f}")
+    if "robustness" in report:
+        rob = report["robustness"]
+        lp, fd = rob["lr_perturbed_top1"], rob["findings_dropped_top1"]
+        lines += ["", f"Robustness ({rob['draws']} draws):",
+                  f"  LRs perturbed +/-{rob['lr_spread']:.0%}: top-1 mean {lp['mean']:.1%} "
+                  f"(min {lp['min']:.1%}, max {lp['max']:.1%})",
+                  f"  {rob['drop_fraction']:.0%} of findings dropped: top-1 mean "
+                  f"{fd['mean']:.1%} (min {fd['min']:.1%}, max {fd['max']:.1%})"]
+    if report.get("misses"):
+        lines += ["", "Misses:"]
+        for miss in report["misses"]:
+            lines.append(f"  {miss['case']}: truth {miss['truth']} (rank {miss['rank']}), "
+                         f"top {miss['top']}")
+    return "\n".join(lines)

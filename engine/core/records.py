@@ -1,0 +1,56 @@
+"""Record types that several layers share: a trainee's answer, its score, a stored attempt
+and a stored quiz answer. Plain frozen dataclasses, so that the progress store needs neither
+the knowledge base nor the rule engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A trainee's committed answer: ranked diagnosis ids and the first choice's probability."""
+
+    choices: tuple[str, ...]
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Score:
+    """The score of one attempt (see the module docstring for the definitions)."""
+
+    top1: bool
+    top3: bool
+    brier: float
+    log_score: float
+    rank: int | None = None  # position of the first right answer in the trainee's list
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One committed attempt at a case, as stored (case id only: no patient identifiers)."""
+
+    case_id: str
+    kb_version: str
+    choices: tuple[str, ...]
+    confidence: float
+    truth: str
+    system_leader: str
+    score: Score
+    at: datetime
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class QuizAnswer:
+    """A trainee's answer to one quiz question, as stored."""
+
+    question_id: str
+    kind: str
+    chosen: str
+    answer: str
+    correct: bool
+    kb_version: str
+    at: datetime
+    id: int | None = None

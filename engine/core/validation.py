@@ -1,0 +1,121 @@
+"""Check plain data against a pydantic model and say what is wrong in the user's terms.
+
+pydantic reports errors by path; this module maps each path back to the line of the YAML
+document and rewrites the message as "what was expected, what was found" with a suggestion.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ossdx.core.errors import Problem, allowed, did_you_mean
+from ossdx.core.loader import Document, PathKey
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class that owns the mapping at ``loc`` (best effort, for key lists)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return None
+        current = _inner_model(fields[part].annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes/no"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "nothing"
+    return repr(value)
+
+
+def _message(error: Any, model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, str]:
+    kind = error["type"]
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    field = str(loc[-1]) if loc else "file"
+    if kind == "extra_forbidden":
+        owner = _model_at(model, loc[:-1])
+        keys = list(owner.model_fields) if owner else []
+        return (f"unknown key '{field}'{did_you_mean(field, keys)}"
+                + (f"; {allowed(keys, 20)}" if keys else ""), "unknown-key")
+    if kind == "missing":
+        return f"missing required key '{field}'", "missing-key"
+    if kind == "literal_error":
+        return (f"'{field}' is {_describe(value)}; {ctx.get('expected', '')}".rstrip("; ")
+                .replace(" or ", ", "), "bad-value")
+    if kind == "string_type":
+        hint = " (put it in quotes)" if isinstance(value, (int, float)) else ""
+        return f"'{field}' must be text, got {_describe(value)}{hint}", "type"
+    if kind == "string_pattern_mismatch":
+        return (f"'{field}' is {_describe(value)}, which does not match the required form "
+                f"{ctx.get('pattern')!r}", "bad-id")
+    if kind in ("string_too_short", "too_short"):
+        return f"'{field}' must not be empty", "empty"
+    if kind in ("string_too_long", "too_long"):
+        return f"'{field}' is too long", "too-long"
+    if kind in ("list_type", "tuple_type"):
+        return f"'{field}' must be a list, got {_describe(value)}", "type"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"'{field}' must be a mapping, got {_describe(value)}", "type"
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "finite_number",
+                "int_from_float"):
+        return f"'{field}' must be a number, got {_describe(value)}", "type"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"'{field}' must be yes or no, got {_describe(value)}", "type"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        bound = {"greater_than": "> ", "greater_than_equal": ">= ", "less_than": "< ",
+                 "less_than_equal": "<= "}[kind]
+        limit = next(iter(ctx.values()), "?")
+        return f"'{field}' is {_describe(value)}; it must be {bound}{limit}", "out-of-range"
+    return f"'{field}': {error.get('msg', 'invalid')}", "invalid"
+
+
+def validate_model(doc: Document, model: type[M], data: Any = None,
+                   path: PathKey = ()) -> tuple[M | None, list[Problem]]:
+    """Validate ``data`` (default: the whole document) against ``model``."""
+    data = doc.data if data is None and not path else data
+    if not isinstance(data, dict):
+        what = "empty" if data is None else f"{_describe(data)}, not a mapping"
+        keys = ", ".join(model.model_fields)
+        return None, [doc.problem(path, f"expected a mapping with keys such as {keys}; "
+                                        f"the content is {what}", "not-a-mapping")]
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        problems = []
+        seen: set[tuple[Any, ...]] = set()
+        for error in exc.errors():
+            loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+            if loc in seen:  # unions report one error per branch: keep the first
+                continue
+            seen.add(loc)
+            message, code = _message(error, model, loc)
+            problems.append(doc.problem((*path, *loc), message, code))
+        return None, problems
