@@ -79,6 +79,11 @@ class CaseResult:
         return self.rank <= 3
 
     @property
+    def confidence(self) -> float:
+        """The probability of the leader."""
+        return self.probabilities[self.ranking[0]]
+
+    @property
     def brier(self) -> float:
         return sum((p - (1.0 if d == self.truth else 0.0)) ** 2
                    for d, p in self.probabilities.items())
@@ -114,9 +119,33 @@ def summarise(results: Sequence[CaseResult], must_not_miss: Sequence[str] = ()
         "support": {t: len(rs) for t, rs in sorted(by_truth.items())},
         "confusion": {t: dict(sorted(c.items())) for t, c in sorted(confusion.items())},
         "calibration": calibration(results),
+        "ece": expected_calibration_error(results),
+        "reliability": reliability(results),
+        "wrong_conf90": sum(1 for r in results if not r.top1 and r.confidence >= 0.9),
+        "mean_p_truth": sum(r.probabilities.get(r.truth, 0.0) for r in results) / n,
         "misses": [{"case": r.case, "truth": r.truth, "top": r.ranking[0],
                     "rank": r.rank} for r in results if not r.top1],
     }
+
+
+def reliability(results: Sequence[CaseResult], bins: int = BINS) -> list[dict[str, Any]]:
+    """The reliability diagram of the leader: cases binned by the leader's probability (10
+    equal bins), each with its mean probability and how often the leader was right."""
+    table: list[list[CaseResult]] = [[] for _ in range(bins)]
+    for r in results:
+        table[min(int(r.confidence * bins), bins - 1)].append(r)
+    return [{"bin": f"{i / bins:.1f}-{(i + 1) / bins:.1f}", "n": len(rows),
+             "confidence": sum(r.confidence for r in rows) / len(rows),
+             "accuracy": sum(r.top1 for r in rows) / len(rows)}
+            for i, rows in enumerate(table) if rows]
+
+
+def expected_calibration_error(results: Sequence[CaseResult], bins: int = BINS) -> float:
+    """ECE of the leader (Guo et al. 2017): the case-weighted mean, over the 10 bins of
+    :func:`reliability`, of |accuracy - mean probability|."""
+    n = len(results)
+    return sum(row["n"] / n * abs(row["accuracy"] - row["confidence"])
+               for row in reliability(results, bins)) if n else 0.0
 
 
 def calibration(results: Sequence[CaseResult], bins: int = BINS) -> list[dict[str, Any]]:
@@ -196,6 +225,9 @@ def format_report(report: dict[str, Any]) -> str:
         f"Top-3 accuracy: {report['top3']:.1%}",
         f"Mean rank of the truth: {report['mean_rank']:.2f}",
         f"Brier score (multi-class, 0 best): {report['brier']:.3f}",
+        f"Expected calibration error of the leader (10 bins): {report['ece']:.3f}",
+        f"Wrong leaders held at 90% or more: {report['wrong_conf90']}",
+        f"Mean probability given to the truth: {report['mean_p_truth']:.2f}",
         *(f"{dx} outside the top 3 when it is the truth: {report[dx + '_outside_top3']}"
           for dx in report.get("must_not_miss", [])),
         "",
@@ -207,7 +239,12 @@ def format_report(report: dict[str, Any]) -> str:
     for truth, row in report["confusion"].items():
         cells = ", ".join(f"{k} {v}" for k, v in row.items())
         lines.append(f"  {truth:24s} {cells}")
-    lines += ["", "Calibration (predicted bin: n, mean predicted, observed):"]
+    lines += ["", "Reliability of the leader (probability bin: cases, mean probability, "
+                  "share right):"]
+    for row in report["reliability"]:
+        lines.append(f"  {row['bin']}: n={row['n']:4d}  probability {row['confidence']:.3f}"
+                     f"  right {row['accuracy']:.3f}")
+    lines += ["", "Calibration of every entry (predicted bin: n, mean predicted, observed):"]
     for row in report["calibration"]:
         lines.append(f"  {row['bin']}: n={row['n']:5d}  predicted {row['mean_predicted']:.3f}"
                      f"  observed {row['observed']:.3f}")
