@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -45,6 +45,7 @@ from ossdx.core.errors import (
 )
 from ossdx.core.loader import Document, PathKey, iter_yaml_files, read_document
 from ossdx.core.validation import validate_model
+from ossdx.kb import profiles as prof
 from ossdx.kb import schema
 from ossdx.kb.conditions import ConditionParser
 from ossdx.kb.model import MODALITIES, Atom, Kind, KnowledgeBase, Op, Rule, RuleExample, Vocabulary
@@ -229,6 +230,7 @@ class _Assembler:
         relevance = self._relevance(vocab)
         self._concept_rules(concepts, parser_for, vocab)
         priors = self._diagnoses(diagnoses, parser_for, vocab)
+        profiles, reference = self._profiles(diagnoses, priors, vocab)
         pitfalls = self._conditional_items("pitfalls", Kind.PITFALL, parser_for, vocab)
         recommendations = self._conditional_items("recommendations", Kind.RECOMMENDATION,
                                                   parser_for, vocab)
@@ -277,6 +279,8 @@ class _Assembler:
             relevance=MappingProxyType(relevance),
             report_rates=MappingProxyType(report_rates),
             named_diagnoses=MappingProxyType(named),
+            profiles=MappingProxyType(profiles),
+            reference=MappingProxyType(reference),
         )
 
     def _find_doc(self, key: str, item_id: str) -> tuple[Document, PathKey] | None:
@@ -569,6 +573,224 @@ class _Assembler:
                                    group=spec.group, teaching_point=spec.teaching_point)
         return priors
 
+    # ---------------------------------------------------------------- likelihood profiles
+    def _profiles(self, diagnoses: dict[str, schema.DiagnosisFile], priors: dict[str, float],
+                  vocab: Vocabulary) -> tuple[dict[str, dict[str, dict[str, float]]],
+                                              dict[str, dict[str, float]]]:
+        """Check every profile, compute the references and compile the profile rules
+        (:mod:`ossdx.kb.profiles` states the model). Returns the shrunk profiles
+        (diagnosis -> finding -> value -> P') and the references (finding -> value -> R)."""
+        settings = self.manifest.settings
+        stated: dict[str, dict[str, dict[str, float]]] = {}  # finding -> dx -> distribution
+        entries: dict[tuple[str, str], tuple[schema.ProfileEntry, Document, PathKey]] = {}
+        keys_of: dict[str, list[prof.ValueKey]] = {}
+        for parsed in self.docs("diagnoses"):
+            dx: schema.DiagnosisFile = parsed.model
+            if dx.id not in diagnoses or diagnoses[dx.id] is not dx:
+                continue
+            for i, entry in enumerate(dx.profile):
+                path: PathKey = ("profile", i)
+                distribution = self._profile_entry(entry, parsed.doc, path, vocab, keys_of)
+                if distribution is None:
+                    continue
+                if (dx.id, entry.finding) in entries:
+                    self.b.error(parsed.doc, (*path, "finding"), f"'{entry.finding}' is "
+                                 "stated twice in this profile", "duplicate-id")
+                    continue
+                stated.setdefault(entry.finding, {})[dx.id] = distribution
+                entries[(dx.id, entry.finding)] = (entry, parsed.doc, path)
+        reference = {f: prof.reference(dists, priors) for f, dists in stated.items()}
+        shrunk: dict[str, dict[str, dict[str, float]]] = {}
+        low, high = settings.lr_limits
+        for (dx_id, finding), (entry, doc, path) in entries.items():
+            n = entry.n if entry.basis == "study" and entry.n else settings.expert_n
+            ref = reference[finding]
+            spec = vocab.findings[finding]
+            dist = {k: prof.shrunk(p, ref[k], n, settings.profile_pseudo_count)
+                    for k, p in stated[finding][dx_id].items()}
+            shrunk.setdefault(dx_id, {})[finding] = dist
+            for key in keys_of[finding]:
+                lr = dist[key.key] / ref[key.key]
+                if not prof.informative(lr, settings.uninformative_band):
+                    continue
+                if not low <= lr <= high:
+                    self.b.warn(doc, (*path, "p"), f"the ratio of '{finding}: {key.key}' for "
+                                f"'{dx_id}' is {lr:.3g}, outside {low:g} to {high:g} "
+                                "(settings.lr_limits): it was clipped; cite a larger study "
+                                "or temper the figure", "lr-range")
+                    lr = min(max(lr, low), high)
+                self.rules.append(self._profile_rule(dx_id, finding, spec, key, lr,
+                                                     dist[key.key], ref[key.key], entry,
+                                                     doc, path))
+        self._patterns(diagnoses, entries, keys_of)
+        self._core_findings(diagnoses, stated, vocab)
+        return shrunk, reference
+
+    def _profile_entry(self, entry: schema.ProfileEntry, doc: Document, path: PathKey,
+                       vocab: Vocabulary, keys_of: dict[str, list[prof.ValueKey]],
+                       ) -> dict[str, float] | None:
+        """The entry's full raw distribution, or None after reporting what is wrong."""
+        spec = vocab.findings.get(entry.finding)
+        if spec is None:
+            self.b.error(doc, (*path, "finding"), f"unknown finding '{entry.finding}'"
+                         f"{did_you_mean(entry.finding, vocab.findings)}", "unknown-finding")
+            return None
+        keys = keys_of.setdefault(entry.finding, prof.value_keys(spec))
+        if not keys:
+            self.b.error(doc, (*path, "finding"), f"'{entry.finding}' cannot have a profile: "
+                         "only one-choice findings and numbers with bins can", "bad-profile")
+            return None
+        names = [k.key for k in keys]
+        ok = True
+        for value, p in entry.p.items():
+            if value not in names:
+                self.b.error(doc, (*path, "p", value), f"'{value}' is not a value of "
+                             f"'{entry.finding}'{did_you_mean(value, names)}; {allowed(names)}",
+                             "unknown-value")
+                ok = False
+            elif not (isinstance(p, (int, float)) and 0.0 < p < 1.0):
+                self.b.error(doc, (*path, "p", value), f"P({value} | diagnosis) is {p!r}; a "
+                             "probability in a profile must lie strictly between 0 and 1 (no "
+                             "value is impossible: write a small figure such as 0.01)",
+                             "bad-probability")
+                ok = False
+        if not ok:
+            return None
+        complete = entry.complete == "yes"
+        total = sum(entry.p.values())
+        if complete:
+            missing = [n for n in names if n not in entry.p]
+            if missing:
+                self.b.error(doc, (*path, "p"), f"the profile of '{entry.finding}' is complete "
+                             f"but gives no probability for {', '.join(missing)}; give every "
+                             "value, or write 'complete: no' to share the remainder among "
+                             "the values not given", "incomplete-profile")
+                return None
+            if abs(total - 1.0) > prof.COMPLETE_TOLERANCE:
+                self.b.error(doc, (*path, "p"), f"the probabilities of '{entry.finding}' sum to "
+                             f"{total:.3g}, not 1 (a complete profile gives every value; "
+                             "or write 'complete: no')", "profile-sum")
+                return None
+        elif total >= 1.0 + prof.COMPLETE_TOLERANCE:
+            self.b.error(doc, (*path, "p"), f"the probabilities given for '{entry.finding}' "
+                         f"already sum to {total:.3g}; with 'complete: no' they must leave a "
+                         "remainder for the values not given", "profile-sum")
+            return None
+        if entry.basis == "study" and not entry.n:
+            self.b.error(doc, (*path, "basis"), "a figure from a study needs 'n' (the number "
+                         "of lesions behind it), or write 'basis: expert'", "missing-key")
+            return None
+        self.check_refs(entry.references, doc, path, required=entry.basis == "study",
+                        what="a profile from a study")
+        return prof.completed(entry.p, names, complete)
+
+    def _profile_rule(self, dx_id: str, finding: str, spec: schema.Variable,
+                      key: prof.ValueKey, lr: float, p: float, ref: float,
+                      entry: schema.ProfileEntry, doc: Document, path: PathKey) -> Rule:
+        location = doc.at((*path, "p", key.key)) if key.key in entry.p else doc.at(path)
+        if key.low is None and key.high is None:
+            atom = Atom(finding, Op.IN, frozenset({key.key}), location=location)
+            shown = spec.values[key.key].label
+        else:
+            atom = Atom(finding, Op.BETWEEN, low=key.low, high=key.high, location=location)
+            shown = f"{key.key}{' ' + spec.unit if spec.unit else ''}"
+        basis = f"n={entry.n}" if entry.basis == "study" else "expert estimate"
+        return Rule(
+            id=f"{dx_id}.profile.{finding}.{key.slug}", kind=Kind.EVIDENCE, target=dx_id,
+            description=(f"{spec.name}: {shown}. Seen in about {p:.0%} of lesions of this "
+                         f"diagnosis against {ref:.0%} of the reference mix."),
+            when=((atom,),), lr=lr, effect="for" if lr > 1 else "against",
+            strength=f"P {p:.2f} vs {ref:.2f}, LR {lr:.3g} ({basis})",
+            references=tuple(entry.references), location=location)
+
+    def _patterns(self, diagnoses: dict[str, schema.DiagnosisFile],
+                  entries: Mapping[tuple[str, str], tuple[schema.ProfileEntry, Document,
+                                                          PathKey]],
+                  keys_of: Mapping[str, list[prof.ValueKey]]) -> None:
+        """Each pattern's signs and rules count once: they become one group."""
+        group_of: dict[str, str] = {}
+        for parsed in self.docs("diagnoses"):
+            dx: schema.DiagnosisFile = parsed.model
+            if dx.id not in diagnoses or diagnoses[dx.id] is not dx:
+                continue
+            own = {r.id: r for r in self.rules if r.target == dx.id and r.kind is Kind.EVIDENCE}
+            for i, pattern in enumerate(dx.patterns):
+                path: PathKey = ("patterns", i)
+                if not self._rule_id(pattern.id, dx.id, parsed.doc, path):
+                    continue
+                self.check_refs(pattern.references, parsed.doc, path, required=False)
+                members: list[str] = []
+                for j, sign in enumerate(pattern.signs):
+                    where = (*path, "signs", j)
+                    if not (isinstance(sign, dict) and len(sign) == 1):
+                        self.b.error(parsed.doc, where, "a sign is one 'finding: value' pair, "
+                                     "such as '{trabecular_pattern: coarse_disorganized}'",
+                                     "type")
+                        continue
+                    ((finding, value),) = sign.items()
+                    value = str(value)
+                    if (dx.id, finding) not in entries:
+                        self.b.error(parsed.doc, where, f"pattern '{pattern.id}' names "
+                                     f"'{finding}', which the profile of '{dx.id}' does not "
+                                     "state; a pattern groups signs of its own profile",
+                                     "pattern-sign")
+                        continue
+                    key = next((k for k in keys_of[finding] if k.key == value), None)
+                    if key is None:
+                        names = [k.key for k in keys_of[finding]]
+                        self.b.error(parsed.doc, where, f"'{value}' is not a value of "
+                                     f"'{finding}'{did_you_mean(value, names)}; "
+                                     f"{allowed(names)}", "unknown-value")
+                        continue
+                    members.append(f"{dx.id}.profile.{finding}.{key.slug}")
+                for j, rule_id in enumerate(pattern.rules):
+                    rule = own.get(rule_id)
+                    if rule is None:
+                        self.b.error(parsed.doc, (*path, "rules", j), f"pattern "
+                                     f"'{pattern.id}' names rule '{rule_id}', which is not an "
+                                     f"evidence rule of '{dx.id}'{did_you_mean(rule_id, own)}",
+                                     "unknown-rule")
+                    elif rule.group is not None:
+                        self.b.error(parsed.doc, (*path, "rules", j), f"rule '{rule_id}' "
+                                     f"already counts once in group '{rule.group}'; put it in "
+                                     "one pattern or group only", "pattern-rule")
+                    else:
+                        members.append(rule_id)
+                for member in members:
+                    group_of.setdefault(member, pattern.id)
+        if group_of:
+            self.rules = [_with_group(r, group_of[r.id]) if r.id in group_of else r
+                          for r in self.rules]
+
+    def _core_findings(self, diagnoses: dict[str, schema.DiagnosisFile],
+                       stated: Mapping[str, Mapping[str, Mapping[str, float]]],
+                       vocab: Vocabulary) -> None:
+        """Warn where a described diagnosis leaves a core finding of its regions unstated."""
+        core = self.manifest.core_findings
+        if not core:
+            return
+        manifest_doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
+        for area, findings in core.items():
+            for j, finding in enumerate(findings):
+                if finding not in vocab.findings:
+                    self.b.error(manifest_doc, ("core_findings", area, j), f"unknown finding "
+                                 f"'{finding}'{did_you_mean(finding, vocab.findings)}",
+                                 "unknown-finding")
+        regions = stated.get("region", {})
+        for parsed in self.docs("diagnoses"):
+            dx: schema.DiagnosisFile = parsed.model
+            if dx.id not in diagnoses or diagnoses[dx.id] is not dx or not dx.profile \
+                    or dx.id == self.manifest.other_diagnosis:
+                continue
+            areas = ["any", *(r for r, p in regions.get(dx.id, {}).items() if p >= 0.1)]
+            unstated = [f for a in areas for f in core.get(a, ())
+                        if f in vocab.findings and dx.id not in stated.get(f, {})]
+            if unstated:
+                self.b.warn(parsed.doc, ("profile",), f"the profile of '{dx.id}' leaves core "
+                            f"finding(s) unstated: {', '.join(dict.fromkeys(unstated))} "
+                            "(kb.yaml core_findings); state them, even as expert estimates",
+                            "core-finding")
+
     def _population_rules(self, diagnoses: dict[str, schema.DiagnosisFile],
                           vocab: Vocabulary) -> None:
         """Each base prior as a rule: it fires when a bone-imaging study shows the lesion.
@@ -716,6 +938,12 @@ class _Assembler:
             _with_stratum(r, level[r.target] if r.kind is Kind.CONCEPT else top)
             for r in self.rules
         ]
+
+
+def _with_group(rule: Rule, group: str) -> Rule:
+    from dataclasses import replace
+
+    return replace(rule, group=group)
 
 
 def _with_stratum(rule: Rule, stratum: int) -> Rule:

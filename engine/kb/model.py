@@ -171,6 +171,10 @@ class KnowledgeBase:
     relevance: Mapping[str, tuple[Conjunction, ...]] = field(default_factory=dict)
     report_rates: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     named_diagnoses: Mapping[str, schema.DiagnosisFile] = field(default_factory=dict)
+    # likelihood profiles after shrinkage (diagnosis -> finding -> value -> P) and the
+    # reference mixture of each finding (finding -> value -> P); see ossdx.kb.profiles
+    profiles: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)
+    reference: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(default_factory=dict)
     _index: dict[str, Rule] = field(init=False, repr=False, compare=False)
     _by_target: dict[tuple[Kind, str], tuple[Rule, ...]] = field(init=False, repr=False,

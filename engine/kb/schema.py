@@ -42,6 +42,12 @@ class StrengthScale(Model):
 
 class Settings(Model):
     confidence_threshold: Probability = 0.9
+    # Likelihood profiles (engine/kb/profiles.py): a stated P(value | d) is shrunk towards
+    # the reference with this many pseudo-observations; an expert estimate counts as
+    # expert_n observations; ratios within uninformative_band of 1 are not compiled.
+    profile_pseudo_count: Annotated[float, Field(ge=0.0, le=1000.0)] = 10.0
+    expert_n: Annotated[int, Field(ge=1, le=10000)] = 30
+    uninformative_band: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.05
     evidence_weight: Annotated[float, Field(gt=0.0, le=2.0)] = 1.0
     near_tie: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
     max_pairs: Annotated[int, Field(ge=0, le=1000)] = 8
@@ -60,6 +66,10 @@ class Manifest(Model):
     strength_scale: StrengthScale
     settings: Settings = Settings()
     answer_model: Text
+    # Findings every described diagnosis should state in its profile: under 'any' for all,
+    # under a region value for diagnoses seen there (ossdx validate warns when unstated).
+    core_findings: dict[Id, list[Id]] = {}
+    profile_model: Text | None = None
 
 
 # --------------------------------------------------------------------------- references
@@ -182,6 +192,29 @@ class ConceptRuleSpec(Model):
     examples: list[Example] = []
 
 
+class ProfileEntry(Model):
+    """P(value | diagnosis) for every value of one finding (or, with ``complete: no``, for
+    some values, the rest sharing the remainder equally)."""
+
+    finding: Id
+    p: dict[str, float] = Field(min_length=1)
+    complete: YesNo = "yes"
+    basis: Literal["study", "expert"] = "expert"
+    n: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    references: list[Id] = []
+    note: Text | None = None
+
+
+class Pattern(Model):
+    """Signs (and rules) of one diagnosis that express one process: they count once."""
+
+    id: DottedId
+    description: Text
+    signs: list[dict[str, Any]] = Field(min_length=1)
+    rules: list[DottedId] = []
+    references: list[Id] = []
+
+
 class PriorFactor(Model):
     id: DottedId
     description: Text
@@ -215,6 +248,8 @@ class DiagnosisFile(Model):
     mimics: list[Id] = []
     prior: Prior | None = None
     prior_factors: list[PriorFactor] = []
+    profile: list[ProfileEntry] = []
+    patterns: list[Pattern] = []
     teaching_points: list[TeachingPoint] = []
     rules: list[RuleSpec] = []
 
