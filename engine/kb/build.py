@@ -57,6 +57,7 @@ SINGLE_FILES: dict[str, type[BaseModel]] = {
     "patient.yaml": schema.PatientFile,
     "seed_coverage.yaml": schema.CoverageFile,
     "reporting.yaml": schema.ReportingFile,
+    "illustrations.yaml": schema.IllustrationsFile,
 }
 FOLDERS: dict[str, type[BaseModel]] = {
     "findings": schema.FindingsFile,
@@ -71,6 +72,7 @@ OTHER_FOLDERS = ("cases", "response_cases", "response")
 VOCABULARY_FILES = {"kb.yaml", "references.yaml", "modalities.yaml", "patient.yaml", "findings",
                     "concepts"}
 REQUIRED = ("kb.yaml", "references.yaml", "modalities.yaml", "patient.yaml")
+ILLUSTRATIONS = "illustrations"  # the drawings that illustrations.yaml describes
 
 
 def default_kb_path() -> Path:
@@ -244,6 +246,7 @@ class _Assembler:
         quizzes = self._quizzes()
         coverage = self._coverage()
         report_rates = self._report_rates(vocab, diagnoses)
+        illustrations = self._illustrations()
         self._stratify(concepts)
         self._population_rules(diagnoses, vocab)
         manifest_doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
@@ -279,6 +282,7 @@ class _Assembler:
             relevance=MappingProxyType(relevance),
             report_rates=MappingProxyType(report_rates),
             named_diagnoses=MappingProxyType(named),
+            illustrations=MappingProxyType(illustrations),
             profiles=MappingProxyType(profiles),
             reference=MappingProxyType(reference),
         )
@@ -887,6 +891,54 @@ class _Assembler:
                                  f"unknown knowledge-base id '{item}'"
                                  f"{did_you_mean(item, known)}", "unknown-id")
         return tuple(parsed.model.sections)
+
+    def _illustrations(self) -> dict[str, schema.Illustration]:
+        """illustrations.yaml: every drawing it lists is a file in illustrations/ and is
+        named by a finding value; every value names a listed drawing; every drawing in the
+        folder is listed (with its caption and sources)."""
+        table: dict[str, schema.Illustration] = {}
+        listed: dict[str, tuple[Document, PathKey]] = {}
+        folder = self.b.root / ILLUSTRATIONS
+        for parsed in self.docs("illustrations.yaml"):
+            for i, item in enumerate(parsed.model.illustrations):
+                path: PathKey = ("illustrations", i)
+                if item.id in table:
+                    self.b.error(parsed.doc, (*path, "id"), f"duplicate illustration id "
+                                 f"'{item.id}'", "duplicate-id")
+                    continue
+                table[item.id] = item
+                listed[item.file] = (parsed.doc, path)
+                self.check_refs(item.references, parsed.doc, path, what="an illustration")
+                if not (folder / item.file).is_file():
+                    self.b.error(parsed.doc, (*path, "file"), f"no file '{ILLUSTRATIONS}/"
+                                 f"{item.file}' in the knowledge base", "missing-file")
+        used: set[str] = set()
+        for parsed in self.docs("findings"):
+            for i, var in enumerate(parsed.model.findings):
+                for value, spec in var.values.items():
+                    if spec.illustration is None:
+                        continue
+                    used.add(spec.illustration)
+                    if spec.illustration not in table:
+                        self.b.error(parsed.doc, ("findings", i, "values", value,
+                                                  "illustration"),
+                                     f"unknown illustration '{spec.illustration}'"
+                                     f"{did_you_mean(spec.illustration, table)}; list it in "
+                                     "illustrations.yaml", "unknown-illustration")
+        for item_id, item in table.items():
+            if item_id not in used:
+                doc, path = listed[item.file]
+                self.b.warn(doc, path, f"illustration '{item_id}' is not named by any finding "
+                            "value (add 'illustration: " + item_id + "' to the value it "
+                            "shows)", "unused-illustration")
+        drawn = sorted(folder.glob("*")) if folder.is_dir() else []
+        for path in drawn:
+            if path.suffix in (".svg", ".png") and path.name not in listed:
+                self.b.problems.append(Problem(
+                    Location(self.b.name(path), 1), "drawing not listed in illustrations.yaml "
+                    "(it needs a caption and the source that describes the sign)",
+                    Severity.WARNING, "unlisted-illustration"))
+        return table
 
     def _report_rates(self, vocab: Vocabulary, diagnoses: dict[str, Any],
                       ) -> dict[str, dict[str, float]]:

@@ -171,6 +171,7 @@ class KnowledgeBase:
     relevance: Mapping[str, tuple[Conjunction, ...]] = field(default_factory=dict)
     report_rates: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     named_diagnoses: Mapping[str, schema.DiagnosisFile] = field(default_factory=dict)
+    illustrations: Mapping[str, schema.Illustration] = field(default_factory=dict)
     # likelihood profiles after shrinkage (diagnosis -> finding -> value -> P) and the
     # reference mixture of each finding (finding -> value -> P); see ossdx.kb.profiles
     profiles: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)

@@ -114,6 +114,22 @@ class ValueSpec(Model):
     label: Text
     help: Text | None = None
     codes: Codes | None = None
+    illustration: Id | None = None  # an id from illustrations.yaml
+
+
+class Illustration(Model):
+    """A schematic drawing of a sign, made for the project (a file in illustrations/)."""
+
+    id: Id
+    file: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+\.(svg|png)$")]
+    title: Text
+    caption: Text
+    references: list[Id] = Field(min_length=1)
+
+
+class IllustrationsFile(Model):
+    credit: Text
+    illustrations: list[Illustration]
 
 
 class Variable(Model):
