@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from ossdx.cli.main import main
 from ossdx.core.errors import InputError, KnowledgeBaseError, Severity
 from ossdx.kb import load_knowledge_base
+from ossdx.reasoning.compiler import salience
 from ossdx.reasoning.inference import ExpertaEngine, PythonEngine
 from ossdx.response.assess import (
     Assessment,
@@ -238,13 +239,15 @@ def test_every_rule_cites_known_references(kb, assessor):
 
 # ----------------------------------------------------------------------------- engines
 def test_rules_compile_into_experta(assessor):
-    """Every criteria set's rules compile into an experta network with one rule per YAML rule."""
+    """Every criteria set's rules compile into an experta network with one production per
+    distinct rule condition, and every YAML rule is in one of them."""
     for criteria_set in assessor.criteria.sets:
         for stage in ("lesion", "overall"):
             engine = assessor.engines[(criteria_set.id, stage)]
             assert isinstance(engine, ExpertaEngine)
             compiled = [n for n in vars(engine.engine_class) if n.startswith("rule_")]
-            assert len(compiled) == len(criteria_set.rules(stage)) > 0
+            rules = criteria_set.rules(stage)
+            assert 0 < len(compiled) == len({(r.when, salience(r)) for r in rules if r.when})
 
 
 def test_experta_and_python_engines_agree_on_every_case(results, assessor):

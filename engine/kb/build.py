@@ -566,6 +566,14 @@ class _Assembler:
                                    vocab=vocab, lr=factor.factor, effect="for"
                                    if factor.factor > 1 else "against",
                                    strength=f"prior x{factor.factor:g}")
+                    findings = sorted(v for v in self.rules[-1].variables
+                                      if v in vocab.findings)
+                    if findings:
+                        self.b.warn(doc, (*path, "when"), f"prior factor '{factor.id}' reads "
+                                    f"the finding(s) {', '.join(findings)}; the patient context "
+                                    "is the prior and findings are evidence, so state them in "
+                                    "the profile (each piece of information counts once)",
+                                    "context-once")
             for i, tp in enumerate(dx.teaching_points):
                 self._teaching_point(tp, doc, ("teaching_points", i))
             for i, spec in enumerate(dx.rules):

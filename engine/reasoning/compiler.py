@@ -155,16 +155,18 @@ def _conditional_elements(conjunction: Conjunction) -> list[Any]:
     return [Case(**fields), *others]
 
 
-def _action(rule: Rule) -> Callable[[Any], None]:
-    concept = rule.target if rule.kind is Kind.CONCEPT else None
+def _action(rules: Sequence[Rule]) -> Callable[[Any], None]:
+    """Fire every rule of ``rules`` (which share one condition)."""
+    ids = [rule.id for rule in rules]
+    concepts = [rule.target for rule in rules if rule.kind is Kind.CONCEPT]
 
     def fire(engine: Any) -> None:
-        engine.fired.append(rule.id)
-        if concept is not None:
+        engine.fired.extend(ids)
+        for concept in concepts:
             engine.declare(Concept(id=concept))
 
-    fire.__name__ = rule.id
-    fire.__qualname__ = rule.id
+    fire.__name__ = ids[0]
+    fire.__qualname__ = ids[0]
     return fire
 
 
@@ -172,20 +174,38 @@ def salience(rule: Rule) -> int:
     return 1000 - rule.stratum if rule.kind is Kind.CONCEPT else 0
 
 
-def compile_rule(rule: Rule) -> ExpertaRule:
-    """One experta ``Rule`` (with its action) for one knowledge-base rule."""
-    branches = [_conditional_elements(conj) for conj in rule.when]
+def compile_rule(rules: Rule | Sequence[Rule]) -> ExpertaRule:
+    """One experta ``Rule`` (with its action) for knowledge-base rules that share one
+    condition and one salience."""
+    rules = [rules] if isinstance(rules, Rule) else list(rules)
+    first = rules[0]
+    branches = [_conditional_elements(conj) for conj in first.when]
     if len(branches) == 1:
-        production = ExpertaRule(*branches[0], salience=salience(rule))
+        production = ExpertaRule(*branches[0], salience=salience(first))
     else:
-        production = ExpertaRule(OR(*(AND(*ces) for ces in branches)), salience=salience(rule))
-    return production(_action(rule))
+        production = ExpertaRule(OR(*(AND(*ces) for ces in branches)), salience=salience(first))
+    return production(_action(rules))
+
+
+def shared_conditions(rules: Sequence[Rule]) -> list[list[Rule]]:
+    """The rules grouped by identical condition and salience, in first-appearance order.
+
+    Likelihood profiles compile many rules with one condition (``density: lytic`` for
+    every diagnosis that states density); one production fires them all, so the network's
+    size follows the distinct conditions, not the number of diagnoses.
+    """
+    groups: dict[tuple[Any, int], list[Rule]] = {}
+    for rule in rules:
+        if rule.when:
+            groups.setdefault((rule.when, salience(rule)), []).append(rule)
+    return list(groups.values())
 
 
 def compile_rules(rules: Sequence[Rule], label: str = "ossdx") -> type[KnowledgeEngine]:
-    """An experta engine class with one experta rule per rule (of any rule set)."""
+    """An experta engine class with one experta rule per distinct rule condition."""
     attributes: dict[str, Any] = {
-        f"rule_{i:05d}": compile_rule(rule) for i, rule in enumerate(rules) if rule.when
+        f"rule_{i:05d}": compile_rule(group)
+        for i, group in enumerate(shared_conditions(rules))
     }
     attributes["__doc__"] = f"{label}: {len(rules)} rules compiled from YAML"
     attributes["__strategy__"] = SalienceStrategy
