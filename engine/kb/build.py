@@ -7,6 +7,7 @@ Folder layout (see docs/AUTHORING.md)::
 
     kb.yaml                manifest: name, version, strength scale, settings
     references.yaml        the bibliography every other file cites by id
+    references/*.yaml      more of the bibliography, one file per topic
     modalities.yaml        imaging modalities, what they include, their radiation
     patient.yaml           the patient-context fields
     findings/*.yaml        imaging findings (questions), one topic per file
@@ -60,6 +61,7 @@ SINGLE_FILES: dict[str, type[BaseModel]] = {
     "illustrations.yaml": schema.IllustrationsFile,
 }
 FOLDERS: dict[str, type[BaseModel]] = {
+    "references": schema.ReferencesFile,  # more bibliography, one file per topic
     "findings": schema.FindingsFile,
     "concepts": schema.ConceptsFile,
     "diagnoses": schema.DiagnosisFile,
@@ -69,8 +71,8 @@ FOLDERS: dict[str, type[BaseModel]] = {
     "quizzes": schema.QuizzesFile,
 }
 OTHER_FOLDERS = ("cases", "response_cases", "response")
-VOCABULARY_FILES = {"kb.yaml", "references.yaml", "modalities.yaml", "patient.yaml", "findings",
-                    "concepts"}
+VOCABULARY_FILES = {"kb.yaml", "references.yaml", "references", "modalities.yaml", "patient.yaml",
+                    "findings", "concepts"}
 REQUIRED = ("kb.yaml", "references.yaml", "modalities.yaml", "patient.yaml")
 ILLUSTRATIONS = "illustrations"  # the drawings that illustrations.yaml describes
 
@@ -296,7 +298,7 @@ class _Assembler:
 
     # ---------------------------------------------------------------- references
     def _references(self) -> None:
-        for parsed in self.docs("references.yaml"):
+        for parsed in [*self.docs("references.yaml"), *self.docs("references")]:
             for i, ref in enumerate(parsed.model.references):
                 if self.unique(self.ref_locations, ref.id, parsed.doc, ("references", i, "id"),
                                "reference"):
