@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from ossdx.kb import KnowledgeBase, load_knowledge_base
 from ossdx.reasoning.diagnosis import Reasoner
 
 ROOT = Path(__file__).resolve().parents[1]
-KB_DIR = ROOT / "knowledge_base"
+# OSSDX_TEST_KB runs the knowledge tests against a working copy of the knowledge base
+KB_DIR = Path(os.environ.get("OSSDX_TEST_KB") or ROOT / "knowledge_base")
 MINI_KB = Path(__file__).resolve().parent / "fixtures" / "mini_kb"
 SEED_CASES = sorted((KB_DIR / "cases" / "seed").glob("*.yaml"))
 
