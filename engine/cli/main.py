@@ -198,6 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder of case files (default: the KB's cases/)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
+    from ossdx.cli import db  # temporary wiring of `ossdx db` (issue 16); the lead wires it
+    db.add_parser(sub)
+    COMMANDS.setdefault("db", db.run)
+
     p = sub.add_parser("app", help="start the Streamlit app")
     p.add_argument("streamlit_args", nargs=argparse.REMAINDER,
                    help="further arguments for 'streamlit run'")

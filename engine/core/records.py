@@ -1,11 +1,34 @@
-"""Record types that several layers share: a trainee's answer, its score, a stored attempt
-and a stored quiz answer. Plain frozen dataclasses, so that the progress store needs neither
-the knowledge base nor the rule engine."""
+"""Record types that several layers share: a trainee, a trainee's answer, its score, a stored
+attempt and a stored quiz answer. Plain frozen dataclasses, so that the progress store needs
+neither the knowledge base nor the rule engine."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+FREE_TEXT = "name:"  # identity prefix of a trainee known only by a typed name
+SIGNED_IN = "oidc:"  # identity prefix of a trainee known by a sign-in subject
+
+
+@dataclass(frozen=True)
+class Trainee:
+    """A trainee as stored: row id, shown name, and who they are.
+
+    ``identity`` is unique: ``name:<the typed name>`` for a free-text name (anyone who types
+    it is this trainee), or ``oidc:<issuer>|<subject>`` for someone who signed in (the
+    subject of their identity token, which only they can present). ``email`` is kept for
+    signed-in trainees, so an educator can recognise them.
+    """
+
+    id: int
+    name: str
+    identity: str = ""
+    email: str | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.identity.startswith(SIGNED_IN)
 
 
 @dataclass(frozen=True)
