@@ -19,12 +19,14 @@ ENGINE = sorted((ROOT / "engine").rglob("*.py"))
 ALLOWED = {
     "core": set(),
     "kb": {"core"},
-    "reasoning": {"core", "kb"},
+    "imaging": {"core"},
+    "reasoning": {"core", "kb", "imaging"},
     "advice": {"core", "kb", "reasoning"},
     "response": {"core", "kb", "reasoning"},
     "teaching": {"core", "kb", "reasoning", "advice"},
     "authoring": {"core", "kb", "reasoning", "advice", "response"},
-    "cli": {"core", "kb", "reasoning", "advice", "response", "teaching", "authoring", "ui"},
+    "cli": {"core", "kb", "imaging", "reasoning", "advice", "response", "teaching",
+            "authoring", "ui"},
 }
 
 
@@ -106,6 +108,13 @@ def test_only_the_compat_module_imports_experta():
     """experta is imported only by engine/reasoning/_experta.py (which fixes its import)."""
     users = [p.relative_to(ROOT).as_posix() for p in ENGINE if "experta" in top_levels(p)]
     assert users == ["engine/reasoning/_experta.py"]
+
+
+def test_only_the_imaging_layer_reads_images():
+    """pydicom, the de-identification table and Pillow are used only under engine/imaging/."""
+    users = [p.relative_to(ROOT).as_posix() for p in ENGINE
+             if top_levels(p) & {"pydicom", "dicomanonymizer", "PIL"}]
+    assert users and all(u.startswith("engine/imaging/") for u in users)
 
 
 def test_cli_code_lives_only_in_the_cli():

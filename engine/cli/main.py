@@ -134,6 +134,12 @@ def streamlit_options() -> list[str]:
     return options
 
 
+def cmd_deidentify(args: argparse.Namespace, out: TextIO) -> int:
+    from ossdx.cli.deidentify import run
+
+    return run(args, out)
+
+
 def cmd_app(args: argparse.Namespace, out: TextIO) -> int:
     app = Path(str(resources.files("ossdx.ui").joinpath("streamlit_app.py")))
     command = [sys.executable, "-m", "streamlit", "run", str(app), *streamlit_options(),
@@ -153,6 +159,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "response": cmd_response,
     "graph": cmd_graph,
     "coverage": cmd_coverage,
+    "deidentify": cmd_deidentify,
     "app": cmd_app,
 }
 
@@ -197,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("cases_dir", nargs="?", default=None,
                    help="folder of case files (default: the KB's cases/)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    from ossdx.cli.deidentify import add_parser as add_deidentify
+
+    add_deidentify(sub)
 
     from ossdx.cli import db  # temporary wiring of `ossdx db` (issue 16); the lead wires it
     db.add_parser(sub)

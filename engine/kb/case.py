@@ -20,6 +20,19 @@ from ossdx.kb.model import MODALITIES, PATIENT, Vocabulary
 
 
 @dataclass(frozen=True)
+class CaseImage:
+    """An image of a case, checked when the case was read; shown from ``path`` (None when
+    the case came without its folder, as an upload does)."""
+
+    file: str
+    kind: str  # dicom, series, png, jpeg, svg
+    modality: str
+    caption: str
+    credit: str
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
 class Case:
     """A checked case: canonical values only."""
 
@@ -34,6 +47,7 @@ class Case:
     truth: str | None = None
     acceptable: tuple[str, ...] = ()
     location: Location = Location("<case>")
+    images: tuple[CaseImage, ...] = ()
 
     @property
     def name(self) -> str:

@@ -18,9 +18,20 @@ from pydantic import Field
 from ossdx.core.errors import InputError, Location, Problem, allowed, did_you_mean
 from ossdx.core.loader import Document, iter_yaml_files, parse_bytes, read_document
 from ossdx.core.validation import validate_model
+from ossdx.imaging.limits import DEFAULT_LIMITS, Limits
 from ossdx.kb import schema
-from ossdx.kb.case import Case, VocabularyChecker
+from ossdx.kb.case import Case, CaseImage, VocabularyChecker
 from ossdx.kb.model import KnowledgeBase
+
+
+class ImageEntry(schema.Model):
+    """One image of a case: a DICOM file or series folder, PNG, JPEG or SVG, relative to
+    the case file."""
+
+    file: schema.Text
+    modality: str
+    caption: schema.Text
+    credit: schema.Text | None = None
 
 
 class CaseFile(schema.Model):
@@ -36,11 +47,15 @@ class CaseFile(schema.Model):
     findings: dict[str, Any] = Field(default_factory=dict)
     truth: str | None = None
     acceptable: list[str] = []
+    images: list[ImageEntry] = []
 
 
+def check_case_document(doc: Document, kb: KnowledgeBase, base: Path | None = None,
+                        limits: Limits = DEFAULT_LIMITS) -> Case:
+    """A :class:`Case` from a parsed case document; raises :class:`InputError`.
 
-def check_case_document(doc: Document, kb: KnowledgeBase) -> Case:
-    """A :class:`Case` from a parsed case document; raises :class:`InputError`."""
+    ``base`` is the case file's folder, against which its images are found and checked;
+    without it (an upload) the images are listed but not read."""
     raw, problems = validate_model(doc, CaseFile)
     if raw is None:
         raise InputError(problems)
@@ -58,6 +73,7 @@ def check_case_document(doc: Document, kb: KnowledgeBase) -> Case:
                 checker._error(where, f"unknown diagnosis '{item}'"
                                f"{did_you_mean(item, known)}; {allowed(known)}",
                                "unknown-diagnosis")
+    images = check_images(raw.images, checker, base, limits)
     if checker.problems:
         raise InputError(checker.problems)
     return Case(
@@ -72,12 +88,70 @@ def check_case_document(doc: Document, kb: KnowledgeBase) -> Case:
         truth=raw.truth,
         acceptable=tuple(raw.acceptable),
         location=Location(doc.name, 1),
+        images=images,
     )
 
 
-def load_case(path: str | os.PathLike[str], kb: KnowledgeBase, *, name: str | None = None) -> Case:
-    """Read and check one case file; raises :class:`InputError` naming file and line."""
-    return check_case_document(read_document(path, name=name), kb)
+def check_images(entries: list[ImageEntry], checker: VocabularyChecker, base: Path | None,
+                 limits: Limits = DEFAULT_LIMITS) -> tuple[CaseImage, ...]:
+    """The case's images, each checked (kind, size caps, no identifying DICOM attribute);
+    problems go to ``checker`` at the line of the entry."""
+    if not entries:
+        return ()
+    from ossdx.imaging.files import RASTER, check_image
+    from ossdx.imaging.limits import ImageError, size_text
+
+    images = []
+    total = 0
+    for i, entry in enumerate(entries):
+        where = ("images", i)
+        ok = True
+        if entry.modality not in checker.vocab.modalities:
+            checker._error((*where, "modality"), f"unknown modality '{entry.modality}'"
+                           f"{did_you_mean(entry.modality, checker.vocab.modalities)}; "
+                           f"{allowed(checker.vocab.modalities)}", "unknown-modality")
+            ok = False
+        if not entry.credit:
+            checker._error(where, f"image '{entry.file}' needs 'credit': who made it and "
+                           "under which licence (for a drawing made for ossdx: 'ossdx "
+                           "contributors, MIT licence')", "missing-credit")
+            ok = False
+        relative = Path(entry.file)
+        if relative.is_absolute() or "://" in entry.file or entry.file.startswith("~"):
+            checker._error((*where, "file"), f"'{entry.file}' must be a path relative to "
+                           "the case file, such as 'images/l4-sagittal.dcm'", "image")
+            continue
+        if base is None:
+            kind = RASTER.get(relative.suffix.lower()) or \
+                ("svg" if relative.suffix.lower() == ".svg" else "dicom")
+            path = None
+        else:
+            path = base / relative
+            try:
+                checked = check_image(path, limits)
+            except ImageError as exc:
+                checker._error((*where, "file"), f"image '{entry.file}': {exc}", "image")
+                continue
+            kind = checked.kind
+            total += checked.bytes
+            if total > limits.case_bytes:
+                checker._error((*where, "file"), f"the case's images come to "
+                               f"{size_text(total)} with '{entry.file}'; the limit is "
+                               f"{size_text(limits.case_bytes)} per case", "image-size")
+                continue
+        if ok:
+            images.append(CaseImage(file=entry.file, kind=kind, modality=entry.modality,
+                                    caption=entry.caption, credit=entry.credit or "",
+                                    path=path))
+    return tuple(images)
+
+
+def load_case(path: str | os.PathLike[str], kb: KnowledgeBase, *, name: str | None = None,
+              limits: Limits = DEFAULT_LIMITS) -> Case:
+    """Read and check one case file (and its images); raises :class:`InputError` naming
+    file and line."""
+    return check_case_document(read_document(path, name=name), kb, Path(path).parent,
+                               limits)
 
 
 def parse_case(raw: bytes, name: str, kb: KnowledgeBase, max_bytes: int | None = None) -> Case:
