@@ -69,8 +69,9 @@ def test_validate_broken_kb_exits_1_with_file_line(tmp_path: Path):
     assert code == 1
     data = json.loads(text)
     assert data["errors"] == 1
-    assert data["problems"][0]["file"] == "kb/diagnoses/alpha.yaml"
-    assert data["problems"][0]["line"] == 23
+    (error,) = [p for p in data["problems"] if p["severity"] == "error"]
+    assert error["file"] == "kb/diagnoses/alpha.yaml"
+    assert error["line"] == 23
 
 
 def test_evaluate_reports_accuracy_brier_confusion():

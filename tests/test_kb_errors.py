@@ -110,6 +110,41 @@ BROKEN = {
         "concepts/basic.yaml", '- {findings: {cortical_breach: "no"}, fires: "no"}',
         '- {findings: {cortical_brech: "no"}, fires: "no"}', 12,
         ["unknown finding 'cortical_brech'"]),
+    # ------------------------------------------------------------ likelihood profiles
+    "profile_probability_outside_0_1": (
+        "diagnoses/beta.yaml", "rules:\n  - id: beta.sclerotic",
+        "profile:\n  - finding: size_cm\n    p: {\"<5\": 0.8, \">=5\": 0.2}\n".replace("0.8", "1.0") + "rules:\n  - id: beta.sclerotic", 10,
+        ["must lie strictly between 0 and 1"]),
+    "profile_not_summing_to_1": (
+        "diagnoses/beta.yaml", "rules:\n  - id: beta.sclerotic",
+        "profile:\n  - finding: size_cm\n    p: {\"<5\": 0.8, \">=5\": 0.2}\n".replace("0.8", "0.5") + "rules:\n  - id: beta.sclerotic", 10,
+        ["sum to 0.7, not 1", "complete: no"]),
+    "profile_unknown_finding": (
+        "diagnoses/beta.yaml", "rules:\n  - id: beta.sclerotic",
+        "profile:\n  - finding: size_cm\n    p: {\"<5\": 0.8, \">=5\": 0.2}\n".replace("size_cm", "size_m") + "rules:\n  - id: beta.sclerotic", 9,
+        ["unknown finding 'size_m'", "did you mean 'size_cm'"]),
+    "profile_unknown_value": (
+        "diagnoses/beta.yaml", "rules:\n  - id: beta.sclerotic",
+        "profile:\n  - finding: size_cm\n    p: {\"<5\": 0.8, \">=5\": 0.2}\n".replace("<5", "<4") + "rules:\n  - id: beta.sclerotic", 10,
+        ["'<4' is not a value of 'size_cm'", "allowed: <5, >=5"]),
+    "pattern_around_a_sign_the_profile_lacks": (
+        "diagnoses/beta.yaml", "rules:\n  - id: beta.sclerotic",
+        "profile:\n  - finding: size_cm\n    p: {\"<5\": 0.8, \">=5\": 0.2}\npatterns:\n  - id: beta.fatty\n    description: One process.\n"
+        "    signs: [{t1_signal: hyper}]\nrules:\n  - id: beta.sclerotic", 14,
+        ["pattern 'beta.fatty' names 't1_signal'", "does not state"]),
+    # ------------------------------------------------------------ recommendations' diagnoses
+    "recommendation_for_unknown_diagnosis": (
+        "recommendations/basic.yaml", "for: [alpha]", "for: [alfa]", 7,
+        ["unknown diagnosis 'alfa'", "did you mean 'alpha'"]),
+    "band_outside_0_1": (
+        "recommendations/basic.yaml", "band: [0.2, 1]", "band: [0.2, 1.5]", 8,
+        ["must lie within [0, 1]"]),
+    "band_reversed": (
+        "recommendations/basic.yaml", "band: [0.2, 1]", "band: [0.9, 0.2]", 8,
+        ["bounds reversed", "write [0.2, 0.9]"]),
+    "biopsy_without_its_diagnoses": (
+        "recommendations/basic.yaml", "    for: [alpha]\n    band: [0.2, 1]\n", "", 2,
+        ["declares the diagnoses it serves"]),
     # ------------------------------------------------------------ lint: rules that never fire
     "never_fires_disjoint_values": (
         "diagnoses/alpha.yaml", "    when: {density: lytic}\n",

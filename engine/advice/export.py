@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ossdx.advice.questions import Advice
-from ossdx.advice.report import shown_entries
+from ossdx.advice.report import served_text, shown_entries
 from ossdx.kb.model import KnowledgeBase
 from ossdx.reasoning.diagnosis import Differential, Entry, Reason
 
@@ -132,12 +132,15 @@ def to_markdown(kb: KnowledgeBase, differential: Differential, advice: Advice | 
     if differential.pitfalls:
         lines += ["## Pitfalls", ""]
         lines += [f"- **{escape_markdown(n.title)}**: {escape_markdown(n.text)}"
+                  + (f" *({escape_markdown(served_text(kb, n))})*" if n.serves else "")
                   for n in differential.pitfalls]
         lines.append("")
     if differential.recommendations:
         lines += ["## Recommendations", ""]
         lines += [f"- **{escape_markdown(n.title)}** ({escape_markdown(n.category)}): "
-                  f"{escape_markdown(n.text)}" for n in differential.recommendations]
+                  f"{escape_markdown(n.text)}"
+                  + (f" *({escape_markdown(served_text(kb, n))})*" if n.serves else "")
+                  for n in differential.recommendations]
         lines.append("")
     if advice is not None:
         lines += ["## Next step", ""]

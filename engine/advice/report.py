@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ossdx.advice.questions import Advice
 from ossdx.kb.model import KnowledgeBase
-from ossdx.reasoning.diagnosis import Differential, Entry, Reason
+from ossdx.reasoning.diagnosis import Differential, Entry, Notice, Reason
 
 
 def shown_entries(kb: KnowledgeBase, differential: Differential) -> list[Entry]:
@@ -12,6 +12,16 @@ def shown_entries(kb: KnowledgeBase, differential: Differential) -> list[Entry]:
     settings = kb.settings
     return [e for i, e in enumerate(differential.entries)
             if i < settings.show_at_least or e.probability >= settings.show_above]
+
+
+def served_text(kb: KnowledgeBase, notice: Notice) -> str:
+    """For which diagnoses a pitfall or recommendation applies, and what they hold now:
+    'for Osseous metastasis or Treated metastasis, together 64%' (empty when it serves none)."""
+    if not notice.serves:
+        return ""
+    names = " or ".join(kb.name_of(d) for d in notice.serves)
+    together = "together " if len(notice.serves) > 1 else ""
+    return f"for {names}, {together}{notice.probability or 0.0:.0%} now"
 
 
 def _bar(probability: float, width: int = 20) -> str:
@@ -51,10 +61,13 @@ def format_differential(kb: KnowledgeBase, differential: Differential,
         lines.append(f"    ({hidden} more below {kb.settings.show_above:.0%})")
     if differential.pitfalls:
         lines += ["", "Pitfalls:"]
-        lines += [f"  ! {n.title}: {n.text}" for n in differential.pitfalls]
+        lines += [f"  ! {n.title}: {n.text}" + (f" ({served_text(kb, n)})" if n.serves else "")
+                  for n in differential.pitfalls]
     if differential.recommendations:
         lines += ["", "Recommendations:"]
-        lines += [f"  - [{n.category}] {n.title}: {n.text}" for n in differential.recommendations]
+        lines += [f"  - [{n.category}] {n.title}: {n.text}"
+                  + (f" ({served_text(kb, n)})" if n.serves else "")
+                  for n in differential.recommendations]
     if advice is not None:
         lines.append("")
         if advice.question is not None:

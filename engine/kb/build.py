@@ -238,6 +238,8 @@ class _Assembler:
         pitfalls = self._conditional_items("pitfalls", Kind.PITFALL, parser_for, vocab)
         recommendations = self._conditional_items("recommendations", Kind.RECOMMENDATION,
                                                   parser_for, vocab)
+        self._served("pitfalls", {**diagnoses, **named})
+        self._served("recommendations", {**diagnoses, **named})
         for rec in recommendations.values():
             if rec.modality and rec.modality not in vocab.modalities:
                 parsed = self._find_doc("recommendations", rec.id)
@@ -613,7 +615,8 @@ class _Assembler:
                     continue
                 stated.setdefault(entry.finding, {})[dx.id] = distribution
                 entries[(dx.id, entry.finding)] = (entry, parsed.doc, path)
-        reference = {f: prof.reference(dists, priors) for f, dists in stated.items()}
+        reference = {f: self._population(f, vocab, keys_of) or prof.reference(dists, priors)
+                     for f, dists in stated.items()}
         shrunk: dict[str, dict[str, dict[str, float]]] = {}
         low, high = settings.lr_limits
         for (dx_id, finding), (entry, doc, path) in entries.items():
@@ -639,6 +642,34 @@ class _Assembler:
         self._patterns(diagnoses, entries, keys_of)
         self._core_findings(diagnoses, stated, vocab)
         return shrunk, reference
+
+    def _population(self, finding: str, vocab: Vocabulary,
+                    keys_of: Mapping[str, list[prof.ValueKey]]) -> dict[str, float] | None:
+        """The finding's declared population distribution (checked), or None."""
+        spec = vocab.findings[finding]
+        if not spec.population:
+            return None
+        names = [k.key for k in keys_of[finding]]
+        found = self._find_variable_doc(finding)
+        bad = [v for v in spec.population if v not in names]
+        values = list(spec.population.values())
+        if bad or not all(0.0 < p < 1.0 for p in values) \
+                or abs(sum(values) - 1.0) > prof.COMPLETE_TOLERANCE \
+                or set(spec.population) != set(names):
+            if found:
+                self.b.error(found[0], (*found[1], "population"), f"the population of "
+                             f"'{finding}' must give every value ({', '.join(names)}) a "
+                             "probability strictly between 0 and 1, summing to 1",
+                             "bad-population")
+            return None
+        return prof.completed(spec.population, names, True)
+
+    def _find_variable_doc(self, finding: str) -> tuple[Document, PathKey] | None:
+        for parsed in self.docs("findings"):
+            for i, var in enumerate(parsed.model.findings):
+                if var.id == finding:
+                    return parsed.doc, ("findings", i)
+        return None
 
     def _profile_entry(self, entry: schema.ProfileEntry, doc: Document, path: PathKey,
                        vocab: Vocabulary, keys_of: dict[str, list[prof.ValueKey]],
@@ -856,6 +887,38 @@ class _Assembler:
                 self._add_rule(parser, item, path, kind=kind, target=item.id, vocab=vocab,
                                rule_id=rule_id)
         return items
+
+    def _served(self, key: str, diagnoses: Mapping[str, schema.DiagnosisFile]) -> None:
+        """``for``, ``band`` and ``unless_leader`` of pitfalls or recommendations."""
+        must_serve = {"biopsy", "treatment", "management"}
+        for parsed in self.docs(key):
+            for i, item in enumerate(getattr(parsed.model, key)):
+                path: PathKey = (key, i)
+                doc = parsed.doc
+                for field_name, ids in (("for", item.for_), ("unless_leader", item.unless_leader)):
+                    for j, dx_id in enumerate(ids):
+                        if dx_id not in diagnoses:
+                            self.b.error(doc, (*path, field_name, j), f"unknown diagnosis "
+                                         f"'{dx_id}'{did_you_mean(dx_id, diagnoses)}; "
+                                         f"{allowed(diagnoses)}", "unknown-diagnosis")
+                if item.band is not None:
+                    low, high = item.band
+                    if not (0.0 <= low <= 1.0 and 0.0 <= high <= 1.0):
+                        self.b.error(doc, (*path, "band"), f"band [{low:g}, {high:g}] must lie "
+                                     "within [0, 1]: it bounds the probability the diagnoses "
+                                     "of 'for' hold together", "bad-band")
+                    elif low > high:
+                        self.b.error(doc, (*path, "band"), f"band [{low:g}, {high:g}] has its "
+                                     f"bounds reversed; write [{high:g}, {low:g}]", "bad-band")
+                    if not item.for_:
+                        self.b.error(doc, (*path, "band"), "a band needs 'for': the "
+                                     "diagnoses whose probability it bounds", "missing-key")
+                category = getattr(item, "category", None)
+                if category in must_serve and (not item.for_ or item.band is None):
+                    self.b.error(doc, path, f"a {category} recommendation declares the "
+                                 "diagnoses it serves ('for: [ids]') and the band of their "
+                                 "probability in which it applies ('band: [low, high]')",
+                                 "missing-key")
 
     # ---------------------------------------------------------------- teaching & quizzes
     def _teaching_point(self, tp: schema.TeachingPoint, doc: Document, path: PathKey) -> None:

@@ -7,9 +7,12 @@ The stated model (also in kb.yaml ``profile_model`` and README "How the ranking 
   finding is stated over its bins (``size_cm`` with bins [1, 2, 5]: ``<1``, ``1-2``, ``2-5``,
   ``>=5``). With ``complete: no`` only some values are given and the others share the
   remainder equally.
-* The **reference** for a finding is the mixture of the diagnoses that state it, weighted by
-  their base rates: ``R(v) = sum_d p0(d) P(v | d) / sum_d p0(d)``. A diagnosis that does not
-  state a finding is assumed to follow the reference, so the finding does not move it.
+* The **reference** for a finding is its declared ``population`` distribution (the finding's
+  distribution among bone lesions of this population in general) when the finding declares
+  one; otherwise the mixture of the diagnoses that state it, weighted by their base rates:
+  ``R(v) = sum_d p0(d) P(v | d) / sum_d p0(d)``. A diagnosis that does not state a finding
+  is assumed to follow the reference, so the finding does not move it. (Without a declared
+  population, a finding that only one diagnosis states is therefore uninformative.)
 * **Shrinkage**: a figure from a study of ``n`` lesions (an expert estimate counts as
   ``settings.expert_n``) is pulled towards the reference with ``a`` pseudo-observations
   (``settings.profile_pseudo_count``): ``P'(v | d) = (n P(v | d) + a R(v)) / (n + a)``. Small

@@ -151,6 +151,10 @@ class Variable(Model):
     fields: list[Variable] = []
     codes: Codes | None = None
     references: list[Id] = []
+    # The finding's distribution among bone lesions of this population in general: the
+    # reference of its likelihood profiles (engine/kb/profiles.py). Without it, the
+    # reference is the mixture of the diagnoses that state the finding.
+    population: dict[str, float] | None = None
 
 
 class FindingsFile(Model):
@@ -282,7 +286,21 @@ class ConceptsFile(Model):
     concepts: list[Concept]
 
 
-class Pitfall(Model):
+class Served(Model):
+    """The diagnoses a pitfall or recommendation serves, and when it applies.
+
+    It applies only while the diagnoses of ``for`` together hold a probability within
+    ``band`` (inclusive), and, with ``unless_leader``, while none of those leads. Evaluated
+    after scoring.
+    """
+
+    for_: list[Id] = Field(default=[], alias="for")
+    band: tuple[float, float] | None = None
+    band_note: Text | None = None
+    unless_leader: list[Id] = []
+
+
+class Pitfall(Served):
     id: Id
     title: Text
     text: Text
@@ -296,7 +314,7 @@ class PitfallsFile(Model):
     pitfalls: list[Pitfall]
 
 
-class Recommendation(Model):
+class Recommendation(Served):
     id: Id
     title: Text
     text: Text

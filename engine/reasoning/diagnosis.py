@@ -89,13 +89,22 @@ class Notice:
     findings: tuple[Used, ...]
     references: tuple[str, ...]
     modality: str | None = None
+    serves: tuple[str, ...] = ()  # the diagnoses it is for ('for' in the knowledge base)
+    probability: float | None = None  # what they hold together in this differential
+    band: tuple[float, float] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        data = {"id": self.id, "title": self.title, "text": self.text,
-                "category": self.category, "findings": [u.as_dict() for u in self.findings],
-                "references": list(self.references)}
+        data: dict[str, Any] = {
+            "id": self.id, "title": self.title, "text": self.text, "category": self.category,
+            "findings": [u.as_dict() for u in self.findings],
+            "references": list(self.references)}
         if self.modality:
             data["modality"] = self.modality
+        if self.serves:
+            data["for"] = list(self.serves)
+            data["probability"] = round(self.probability or 0.0, 6)
+            if self.band is not None:
+                data["band"] = list(self.band)
         return data
 
 
@@ -180,13 +189,18 @@ class Reasoner:
                 log_score=s.log_score,
                 prior=s.prior,
             ))
-        pitfalls, recommendations = [], []
+        probabilities = {e.id: e.probability for e in entries}
+        leader = entries[0].id if entries else None
+        pitfalls: list[Notice] = []
+        recommendations: list[Notice] = []
         for rule_id in sorted(trace.fired):
             rule = kb.rule(rule_id)
-            if rule.kind is Kind.PITFALL:
-                pitfalls.append(self._notice(rule, facts, trace))
-            elif rule.kind is Kind.RECOMMENDATION:
-                recommendations.append(self._notice(rule, facts, trace))
+            if rule.kind not in (Kind.PITFALL, Kind.RECOMMENDATION):
+                continue
+            notice = self._notice(rule, facts, trace, probabilities)
+            if not applies(notice, kb, leader):
+                continue
+            (pitfalls if rule.kind is Kind.PITFALL else recommendations).append(notice)
         return Differential(case, kb.version, tuple(entries), tuple(pitfalls),
                             tuple(recommendations), trace, dict(facts))
 
@@ -205,12 +219,28 @@ class Reasoner:
             teaching_point=rule.teaching_point,
         )
 
-    def _notice(self, rule: Rule, facts: Mapping[str, Any], trace: Trace) -> Notice:
+    def _notice(self, rule: Rule, facts: Mapping[str, Any], trace: Trace,
+                probabilities: Mapping[str, float]) -> Notice:
         kb = self.kb
+        item: Any = (kb.pitfalls if rule.kind is Kind.PITFALL else kb.recommendations)[rule.target]
+        serves = tuple(item.for_)
+        mass = sum(probabilities.get(d, 0.0) for d in serves) if serves else None
         if rule.kind is Kind.PITFALL:
-            item = kb.pitfalls[rule.target]
             return Notice(item.id, "pitfall", item.title, item.text, item.severity,
-                          support(kb, rule, facts, trace), rule.references)
-        rec = kb.recommendations[rule.target]
-        return Notice(rec.id, "recommendation", rec.title, rec.text, rec.category,
-                      support(kb, rule, facts, trace), rule.references, rec.modality)
+                          support(kb, rule, facts, trace), rule.references, None, serves, mass,
+                          item.band)
+        return Notice(item.id, "recommendation", item.title, item.text, item.category,
+                      support(kb, rule, facts, trace), rule.references, item.modality, serves,
+                      mass, item.band)
+
+
+def applies(notice: Notice, kb: KnowledgeBase, leader: str | None) -> bool:
+    """Whether a fired pitfall or recommendation applies to this differential: its served
+    diagnoses hold a probability within its band, and none of ``unless_leader`` leads."""
+    item: Any = (kb.pitfalls if notice.kind == "pitfall" else kb.recommendations)[notice.id]
+    if item.unless_leader and leader in item.unless_leader:
+        return False
+    if notice.band is None or notice.probability is None:
+        return True
+    low, high = notice.band
+    return low - 1e-12 <= notice.probability <= high + 1e-12

@@ -1,0 +1,94 @@
+"""Likelihood profiles follow their stated model (engine/kb/profiles.py), checked by hand."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from ossdx.kb import load_knowledge_base
+from ossdx.reasoning.cases import make_case
+from ossdx.reasoning.diagnosis import Reasoner
+
+BETA_SIZE = '  - finding: size_cm\n    p: {"<5": 0.8, ">=5": 0.2}\n'
+ALPHA_SIZE = '  - finding: size_cm\n    p: {"<5": 0.3, ">=5": 0.7}\n'
+BETA_DENSITY = '  - finding: density\n    p: {lytic: 0.1, sclerotic: 0.9}\n'
+SIZE_POPULATION = '    population: {"<5": 0.6, ">=5": 0.4}\n'
+DENSITY_POPULATION = '    population: {lytic: 0.5, sclerotic: 0.5}\n'
+
+
+def add_profile(root: Path, diagnosis: str, entries: str, patterns: str = "") -> None:
+    path = root / "diagnoses" / f"{diagnosis}.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("rules:\n", f"profile:\n{entries}{patterns}rules:\n", 1))
+
+
+def add_population(root: Path, finding_line: str, population: str) -> None:
+    path = root / "findings" / "basic.yaml"
+    text = path.read_text()
+    path.write_text(text.replace(finding_line, finding_line + population, 1))
+
+
+def gain(kb_root: Path, diagnosis: str, base: dict, more: dict) -> float:
+    """exp(change of the diagnosis's log-score) when ``more`` is added to ``base``."""
+    kb = load_knowledge_base(kb_root)
+    reasoner = Reasoner(kb)
+    before = reasoner.diagnose(make_case(kb, base, modalities=["CT"]))
+    after = reasoner.diagnose(make_case(kb, {**base, **more}, modalities=["CT"]))
+    return math.exp(after.entry(diagnosis).log_score - before.entry(diagnosis).log_score)
+
+
+def test_a_declared_population_is_the_reference(kb_copy):
+    """With a population, LR = ((n P + a R) / (n + a)) / R: (30*0.8 + 10*0.6)/40/0.6 = 1.25."""
+    root = kb_copy()
+    add_profile(root, "beta", BETA_SIZE)
+    add_population(root, "    bins: [5]\n", SIZE_POPULATION)
+    assert gain(root, "beta", {"region": "rib"}, {"size_cm": 2}) == pytest.approx(1.25)
+    assert gain(root, "beta", {"region": "rib"}, {"size_cm": 7}) == pytest.approx(
+        (30 * 0.2 + 10 * 0.4) / 40 / 0.4)
+
+
+def test_without_a_population_the_reference_is_the_base_rate_mixture(kb_copy):
+    """R(<5) = (0.2 * 0.3 + 0.3 * 0.8) / 0.5 = 0.6; alpha's LR = (9 + 6)/40 / 0.6 = 0.625."""
+    root = kb_copy()
+    add_profile(root, "beta", BETA_SIZE)
+    add_profile(root, "alpha", ALPHA_SIZE)
+    assert gain(root, "alpha", {"region": "rib"}, {"size_cm": 2}) == pytest.approx(0.625)
+    assert gain(root, "beta", {"region": "rib"}, {"size_cm": 2}) == pytest.approx(1.25)
+
+
+def test_a_finding_only_one_diagnosis_states_moves_nothing_without_a_population(kb_copy):
+    """Its reference is that diagnosis's own profile, so the ratio is 1 and no rule fires."""
+    root = kb_copy()
+    add_profile(root, "beta", BETA_SIZE)
+    assert gain(root, "beta", {"region": "rib"}, {"size_cm": 2}) == pytest.approx(1.0)
+
+
+def test_signs_of_a_pattern_count_once(kb_copy):
+    """Beta's sclerotic density (LR 1.6) and small size (LR 1.25) in one pattern: adding the
+    size to a sclerotic lesion adds nothing; without the pattern it multiplies by 1.25."""
+    pattern = ("patterns:\n  - id: beta.compact\n    description: One process.\n"
+               '    signs: [{density: sclerotic}, {size_cm: "<5"}]\n')
+    plain, grouped = kb_copy(name="plain"), kb_copy(name="grouped")
+    for root, extra in ((plain, ""), (grouped, pattern)):
+        add_profile(root, "beta", BETA_SIZE + BETA_DENSITY, extra)
+        add_population(root, "    bins: [5]\n", SIZE_POPULATION)
+        add_population(root, "      sclerotic: {label: Sclerotic}\n", DENSITY_POPULATION)
+    sclerotic = {"region": "rib", "density": "sclerotic"}
+    assert gain(plain, "beta", sclerotic, {"size_cm": 2}) == pytest.approx(1.25)
+    assert gain(grouped, "beta", sclerotic, {"size_cm": 2}) == pytest.approx(1.0)
+
+
+def test_shrinkage_tempers_an_estimate_more_than_a_large_study(kb_copy):
+    """The same stated P gives a ratio nearer 1 as an expert estimate (n = 30) than from a
+    study of 300 lesions."""
+    expert, study = kb_copy(name="expert"), kb_copy(name="study")
+    add_profile(expert, "beta", BETA_SIZE)
+    add_profile(study, "beta", BETA_SIZE.replace(
+        "}\n", "}\n    basis: study\n    n: 300\n    references: [ref_a]\n"))
+    for root in (expert, study):
+        add_population(root, "    bins: [5]\n", SIZE_POPULATION)
+    small = {"size_cm": 2}
+    assert 1.0 < gain(expert, "beta", {"region": "rib"}, small) \
+        < gain(study, "beta", {"region": "rib"}, small) < 0.8 / 0.6 + 1e-9
