@@ -126,20 +126,19 @@ def fill_first_release(url: str) -> dict[str, list[Attempt]]:
     try:
         FIRST.create_all(engine)
         with engine.begin() as conn:
-            for t_id, name in enumerate(NAMES, 1):
-                conn.execute(tables["trainees"].insert().values(
-                    id=t_id, name=name, created_at=T0.replace(tzinfo=None)))
+            for number, name in enumerate(NAMES, 1):
+                t_id = conn.execute(tables["trainees"].insert().values(
+                    name=name, created_at=T0.replace(tzinfo=None))).inserted_primary_key[0]
                 expected[name] = []
-                for n, (case_id, choices, truth) in enumerate(CASES[:t_id]):
-                    attempt = make_attempt(case_id, choices, truth, minutes=10 * t_id + n)
-                    a_id = 100 * t_id + n
+                for n, (case_id, choices, truth) in enumerate(CASES[:number]):
+                    attempt = make_attempt(case_id, choices, truth, minutes=10 * number + n)
                     score = attempt.score
-                    conn.execute(tables["attempts"].insert().values(
-                        id=a_id, trainee_id=t_id, case_id=case_id, kb_version="0.1.0",
+                    a_id = conn.execute(tables["attempts"].insert().values(
+                        trainee_id=t_id, case_id=case_id, kb_version="0.1.0",
                         created_at=attempt.at.replace(tzinfo=None), confidence=0.6,
                         choice_count=len(choices), truth=truth, system_leader="metastasis",
                         top1=score.top1, top3=score.top3, brier=score.brier,
-                        log_score=score.log_score, rank=score.rank))
+                        log_score=score.log_score, rank=score.rank)).inserted_primary_key[0]
                     conn.execute(tables["attempt_choices"].insert(), [
                         {"attempt_id": a_id, "rank": r, "diagnosis": d}
                         for r, d in enumerate(choices, 1)])

@@ -286,10 +286,10 @@ class ProgressStore:
                     name=name, identity=identity, email=email,
                     created_at=_utc(datetime.now(UTC))))
                 return Trainee(_inserted_id(result), name, identity, email)
-        except IntegrityError:  # added meanwhile by another session or server
+        except IntegrityError as exc:  # added meanwhile by another session or server
             again = self.trainee_by_identity(identity)
             if again is None:
-                raise
+                raise self._failed("add the trainee to", exc) from exc
             return again
         except SQLAlchemyError as exc:
             raise self._failed("add the trainee to", exc) from exc
