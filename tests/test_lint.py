@@ -203,7 +203,9 @@ def test_warnings_leave_validate_successful(capsys):
     assert main(["validate", str(MINI_KB)]) == 0
     out = capsys.readouterr().out
     assert "mini_kb/diagnoses/beta.yaml:22: warning: rule 'beta.bright_small'" in out
-    assert out.strip().endswith("0 error(s), 3 warning(s)")
+    assert ("mini_kb/diagnoses/alpha.yaml:11: warning: prior factor 'alpha.prior.spine' reads "
+            "the finding(s) region") in out
+    assert out.strip().endswith("0 error(s), 4 warning(s)")
 
 
 # ============================================================================ errors
@@ -221,7 +223,6 @@ def test_pitfall_that_can_never_fire_is_an_error(kb_copy):
 def test_recommendation_that_can_never_fire_is_an_error(kb_copy):
     """A recommendation on an MRI finding without MRI can never fire."""
     root = kb_copy()
-    (root / "recommendations").mkdir()
     (root / "recommendations" / "r.yaml").write_text(RECOMMENDATION)
     problems = validate_folder(root)
     assert found(problems, root, "recommendations/r.yaml", 6, Severity.ERROR,

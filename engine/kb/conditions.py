@@ -11,7 +11,7 @@ The condition language (documented for authors in docs/AUTHORING.md):
 ``without_modality: X | [X, Y]``     none of these was performed
 ``concept: c | [c1, c2]``            all these derived concepts hold
 ``without_concept: c | [c1, c2]``    none of these derived concepts holds
-``unknown: f | [f1, f2]``            these findings were not assessed
+``unknown: f | [f1, f2]``            these findings (or ``patient.<field>``) were not given
 ``any: [condition, ...]``            at least one of the sub-conditions holds
 ``all: [condition, ...]``            every sub-condition holds (to repeat a key)
 
@@ -169,9 +169,12 @@ class ConditionParser:
             return ()
         atoms = []
         for item in items:
-            if item not in self.vocab.findings:
+            # a finding, or a patient field written 'patient.<field>'
+            if item not in self.vocab.findings and (
+                    not item.startswith(PATIENT) or self.vocab.variable(item) is None):
+                choices = [*self.vocab.findings, *(PATIENT + f for f in self.vocab.patient)]
                 self._error(path, f"unknown finding '{item}'"
-                            f"{did_you_mean(item, self.vocab.findings)}", "unknown-finding")
+                            f"{did_you_mean(item, choices)}", "unknown-finding")
                 continue
             atoms.append(Atom(item, Op.UNKNOWN, location=self.doc.at(path)))
         return tuple(atoms)
