@@ -1,8 +1,8 @@
 """Estimate how often each finding is reported, overall and per diagnosis, and write
 knowledge_base/reporting.yaml.
 
-Counts, over the seed cases and the *tuning* part of the literature vignettes (never the
-test part), how often a case reports a finding when its modality was performed and the
+Counts, over the seed cases, the literature vignettes and the blind set's tuning part (never
+its test part), how often a case reports a finding when its modality was performed and the
 finding is relevant; smooths with add-one (overall) and shrinks each diagnosis's rate
 toward the overall rate with the weight of one case. Rerun after adding cases:
 
@@ -15,7 +15,6 @@ import argparse
 import json
 from datetime import date
 
-from ossdx.authoring.evaluate import split_of
 from ossdx.core.loader import dump_yaml
 from ossdx.kb import KnowledgeBase, load_knowledge_base
 from ossdx.kb.case import Case
@@ -25,8 +24,10 @@ SHRINK = 1.0
 
 
 def training_cases(kb: KnowledgeBase) -> list[Case]:
-    entries = read_case_folder(kb.root / "cases", kb, keep=lambda path: not (
-        "literature" in path.parts and split_of(path) != "tuning"))
+    """Every case file the knowledge may be fitted to: all but the blind test part."""
+    held_out = kb.root / "cases" / "blind" / "test"
+    entries = read_case_folder(kb.root / "cases", kb,
+                               keep=lambda path: held_out not in path.parents)
     return [e.case for e in entries if e.case is not None]
 
 
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         "description": "How often each finding is reported (can be answered rather than 'not "
                        "assessed') when its modality was performed, overall and by diagnosis. "
                        "Used to rank questions by expected information per question asked.",
-        "method": f"Counted over {len(cases)} seed and tuning-part literature cases by "
+        "method": f"Counted over {len(cases)} seed, literature and blind-tuning cases by "
                   "benchmarks/report_rates.py; overall rate with add-one smoothing, each "
                   "diagnosis's rate shrunk toward the overall rate with the weight of one case.",
         "measured": str(date.today()),
