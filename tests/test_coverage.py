@@ -2,8 +2,9 @@
 
 Expected values for the mini KB were worked out by hand from its two cases:
 mini-alpha (CT; spine, lytic, cortex breached) fires aggressive.breach, alpha.prior.spine,
-alpha.aggressive, alpha.lytic and beta.aggressive; mini-beta (rib, sclerotic) fires
-beta.sclerotic. Both show a lesion on bone imaging, so both fire the base-rate rules
+alpha.aggressive, alpha.lytic, beta.aggressive and the recommendation biopsy_alpha (its
+condition is the aggressive concept; coverage records the rule firing, before any band);
+mini-beta (rib, sclerotic) fires beta.sclerotic. Both show a lesion on bone imaging, so both fire the base-rate rules
 alpha.prior.population and beta.prior.population. No size, no T1 signal and no patient
 primary are given, so the other six rules never fire.
 """
@@ -26,6 +27,7 @@ FIRED = {
     "alpha.aggressive": ("mini-alpha",),
     "alpha.lytic": ("mini-alpha",),
     "beta.aggressive": ("mini-alpha",),
+    "recommendation.biopsy_alpha": ("mini-alpha",),
     "beta.sclerotic": ("mini-beta",),
     "alpha.prior.population": ("mini-alpha", "mini-beta"),
     "beta.prior.population": ("mini-alpha", "mini-beta"),
@@ -66,7 +68,7 @@ def test_a_second_case_takes_a_diagnosis_off_the_thin_list(mini_kb, kb_copy):
 def test_text_report_names_untested_rules_with_their_place(mini_kb):
     """The text report gives counts, the untested rules with file:line, and thin diagnoses."""
     text = format_coverage(coverage_of_folder(mini_kb))
-    assert "2 case file(s); 8 of 14 rules fired on at least one case (57%)" in text
+    assert "2 case file(s); 9 of 15 rules fired on at least one case (60%)" in text
     assert "Evidence rules: 4 of 9 exercised" in text
     assert "mini_kb/diagnoses/alpha.yaml:33: alpha.bright" in text
     assert "mini_kb/concepts/basic.yaml:17: very_aggressive.large" in text
@@ -78,7 +80,7 @@ def test_coverage_command_defaults_to_the_kb_cases_folder():
     out = io.StringIO()
     assert main(["--kb", str(MINI_KB), "coverage", "--json"], out) == 0
     data = json.loads(out.getvalue())
-    assert data["cases"] == 2 and data["rules"] == 14 and data["exercised"] == 8
+    assert data["cases"] == 2 and data["rules"] == 15 and data["exercised"] == 9
     assert data["fired"] == {rule: list(cases) for rule, cases in FIRED.items()}
     assert {r["rule"] for r in data["unexercised"]} == NEVER
     assert data["diagnoses_with_few_cases"] == {"alpha": 1, "beta": 1, "other": 0}

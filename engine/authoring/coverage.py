@@ -99,7 +99,7 @@ def compute_coverage(kb: KnowledgeBase, cases: Sequence[Case], *, fast: bool = F
         for rule_id in engine.run(case_facts(case, kb.vocabulary)).fired:
             fired[rule_id].append(case.name)
         if case.truth is not None:
-            truths[case.truth].append(case.name)
+            truths.setdefault(kb.scored_as(case.truth), []).append(case.name)
     rules = tuple(RuleCoverage(r.id, r.kind.value, r.target, r.location,
                                tuple(fired[r.id])) for r in kb.rules)
     return Coverage(tuple(names), rules, {dx: tuple(c) for dx, c in truths.items()},
@@ -108,8 +108,17 @@ def compute_coverage(kb: KnowledgeBase, cases: Sequence[Case], *, fast: bool = F
 
 def coverage_of_folder(kb: KnowledgeBase, folder: str | Path | None = None, *,
                        fast: bool = False) -> Coverage:
-    """Coverage by every case file under ``folder`` (default: the KB's ``cases/``)."""
-    cases, problems = load_all_cases(folder or kb.root / "cases", kb)
+    """Coverage by every case file under ``folder`` (default: the KB's ``cases/`` without
+    the held-out folders that kb.yaml declares, whose per-case results are not for the
+    knowledge editor)."""
+    if folder is not None:
+        cases, problems = load_all_cases(folder, kb)
+    else:
+        held_out = [kb.root / h for h in kb.manifest.held_out_cases]
+        entries = read_case_folder(kb.root / "cases", kb, keep=lambda path: not any(
+            h in path.parents for h in held_out))
+        cases = [e.case for e in entries if e.case is not None]
+        problems = [p for e in entries for p in e.problems]
     return compute_coverage(kb, cases, fast=fast, problems=problems)
 
 

@@ -70,6 +70,9 @@ class Manifest(Model):
     # under a region value for diagnoses seen there (ossdx validate warns when unstated).
     core_findings: dict[Id, list[Id]] = {}
     profile_model: Text | None = None
+    # case folders (relative to the knowledge base) held out from whoever edits it:
+    # authoring tools leave them out unless asked
+    held_out_cases: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_./-]+$")]] = []
 
 
 # --------------------------------------------------------------------------- references
