@@ -1,0 +1,157 @@
+"""Images in a real browser (Debian's chromium through Playwright): a script inside an SVG
+does not run when the app shows the SVG, and a DICOM series responds to its window presets.
+
+Each test page runs in its own ``streamlit run`` server on a free port, stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import dicom_factory as df
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking"]
+PAGES = ROOT / "tests" / "image_pages"
+TIMEOUT_MS = 30_000
+# The payload marks the page that runs it: as a document of its own it does; as an image
+# it must not.
+EVIL_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60" onload="
+document.title='SVG-RAN';try{top.document.title='SVG-RAN'}catch(e){}">
+<title>untrusted</title>
+<script>document.title='SVG-RAN';try{top.document.title='SVG-RAN';top.svgRan=1}catch(e){}</script>
+<rect width="120" height="60" fill="#c33"/></svg>
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def require_browser() -> None:
+    reason = None
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is not installed (apt-get install -y chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            reason = "the playwright package is not installed"
+    if reason is None:
+        return
+    if os.environ.get("OSSDX_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests required but {reason}")
+    pytest.skip(f"browser tests skipped: {reason}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator:
+    """Start ``streamlit run`` on a test page with extra environment; stop it after."""
+    processes: list[subprocess.Popen] = []
+
+    def start(page: str, **env: str) -> str:
+        port = _free_port()
+        log = (tmp_path / f"{page}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(PAGES / page),
+             "--server.headless", "true", "--server.address", "127.0.0.1",
+             "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.read() == b"ok":
+                        return url
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError(f"streamlit did not start; see {log.name}")
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield launched
+        launched.close()
+
+
+def test_a_script_in_an_svg_does_not_run_when_the_app_shows_it(serve, browser, tmp_path):
+    """Opened as a document the SVG's script runs (the payload is live); shown by the app
+    it is an <img> that draws, and neither its script nor its onload runs."""
+    svg = tmp_path / "evil.svg"
+    svg.write_text(EVIL_SVG, encoding="utf-8")
+    control = browser.new_page()
+    control.goto(svg.as_uri())
+    control.wait_for_function("document.title === 'SVG-RAN'", timeout=TIMEOUT_MS)
+    control.close()
+
+    url = serve("svg.py", OSSDX_SVG_FILE=str(svg))
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(url)
+    page.get_by_text("page ready").wait_for(timeout=TIMEOUT_MS)
+    image = page.locator("img[src^='data:image/svg+xml']")
+    image.wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        "() => { const i = document.querySelector(\"img[src^='data:image/svg+xml']\");"
+        " return i && i.complete && i.naturalWidth > 0; }", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    assert page.title() != "SVG-RAN"
+    assert page.evaluate("() => window.svgRan === undefined")
+    assert page.locator("svg script").count() == 0  # never inlined as markup
+    assert dialogs == []
+    page.close()
+
+
+def test_a_dicom_series_responds_to_its_window_presets(serve, browser, tmp_path):
+    """In the browser the series shows as an image whose pixels change with the preset."""
+    df.write_series(tmp_path / "ct", count=3, identifying=False)
+    case = tmp_path / "case.yaml"
+    case.write_text(
+        "id: browser-dicom\npatient: {age: 60, sex: F, primary: breast_idc}\n"
+        "modalities: [CT]\nfindings: {region: spine, density: lytic}\nimages:\n"
+        "  - {file: ct, modality: CT, caption: Axial CT, credit: 'made in the test, CC0'}\n",
+        encoding="utf-8")
+    url = serve("case_images.py", OSSDX_IMAGE_CASE=str(case))
+    page = browser.new_page()
+    page.goto(url)
+    page.get_by_text("page ready").wait_for(timeout=TIMEOUT_MS)
+    image = page.locator("[data-testid='stImage'] img").first
+    image.wait_for(timeout=TIMEOUT_MS)
+    first = image.get_attribute("src")
+    page.get_by_text("bone", exact=True).click()
+    page.wait_for_function(
+        "(old) => { const i = document.querySelector(\"[data-testid='stImage'] img\");"
+        " return i && i.getAttribute('src') !== old && i.naturalWidth > 0; }",
+        arg=first, timeout=TIMEOUT_MS)
+    assert page.get_by_text("W 1800 / L 400").count() >= 1
+    page.close()
