@@ -396,3 +396,18 @@ def test_raster_check_reads_only_the_header_size():
     check_raster(buffer.getvalue(), "ok.png", "png")
     with pytest.raises(ImageError, match="100 x 100 pixels"):
         check_raster(buffer.getvalue(), "big.png", "png", Limits(pixels=5000))
+
+
+def test_every_seed_case_has_a_credited_image_and_every_case_drawing_is_used(kb):
+    """Each seed case of the exhibit shows a schematic (credited); each drawing in
+    cases/seed/images/ belongs to a seed case."""
+    seed = KB_DIR / "cases" / "seed"
+    used = set()
+    for path in sorted(seed.glob("*.yaml")):
+        case = load_case(path, kb)
+        assert case.images, path.name
+        for image in case.images:
+            assert image.credit and image.kind == "svg" and image.path.is_file()
+            used.add(image.path.resolve())
+    drawn = {p.resolve() for p in (seed / "images").glob("*.svg")}
+    assert drawn <= used
