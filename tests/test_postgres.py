@@ -23,6 +23,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
+from test_storage import (
+    T0,
+    check_every_row_is_found,
+    fill_first_release,
+    make_attempt,
+    ossdx,
+    run_writer_and_kill,
+    stored_attempts,
+)
 
 from ossdx.teaching.database import (
     VERSION_TABLE,
@@ -34,15 +43,6 @@ from ossdx.teaching.quiz import QuizAnswer
 from ossdx.teaching.storage import ProgressStore, StorageError, metadata
 
 from conftest import ROOT
-from test_storage import (
-    T0,
-    check_every_row_is_found,
-    fill_first_release,
-    make_attempt,
-    ossdx,
-    run_writer_and_kill,
-    stored_attempts,
-)
 
 ADMIN_URL = os.environ.get("OSSDX_TEST_DATABASE_URL", "").strip()
 RESTART = os.environ.get("OSSDX_TEST_DATABASE_RESTART", "").strip()
@@ -415,7 +415,7 @@ def test_the_documented_set_up_gives_an_owner_and_a_read_write_role(roles):
         saved = store.record_attempt(ann, make_attempt("seed-a", ("paget",), "paget"))
         store.record_quiz_answer(ann, QuizAnswer("q", "kb", "A", "A", True, "0.1.0", T0))
         assert store.attempts(ann) == [saved]
-        with pytest.raises(Exception, match="must be owner|permission denied"), \
+        with pytest.raises(Exception, match=r"must be owner|permission denied"), \
                 store.engine.begin() as conn:
             conn.execute(text("DROP TABLE attempt_choices"))
     finally:

@@ -110,7 +110,7 @@ def test_without_a_name_nothing_can_be_committed(db):
     run(at)
     assert at.button(key="trainee.commit").disabled
     assert "Type your name above to commit" in page_text(at)
-    assert "free text without authentication" in page_text(at)
+    assert "Not signed in: names are free text" in page_text(at)
 
 
 def test_progress_survives_a_new_session_and_offers_a_retry(kb, db):
@@ -170,8 +170,9 @@ def test_quiz_answers_are_explained_and_saved(kb, db):
     at.button(key="quiz.check.kb:seed.quiz.sre").click()
     run(at)
     shown = page_text(at)
-    assert "Right: D. All of the above" in shown
-    assert "Not quite: the answer is D. Bone pain" in shown
+    assert "Right: you picked D. All of the above" in shown
+    sre = kb.quizzes["seed.quiz.sre"]
+    assert f"Not quite: you picked A. {sre.options['A']}; the answer is D. Bone pain" in shown
     assert kb.quizzes["seed.quiz.sre"].explanation.split(";")[0] in shown
     assert kb.references["seed"].citation.split(":")[0] in shown
     store = ProgressStore(f"sqlite:///{db}")
@@ -190,5 +191,56 @@ def test_an_unusable_database_is_reported_not_crashed(monkeypatch):
         at = start(page)
         assert at.error and "nosuchdb://nowhere/x" in page_text(at), page
     at = start("ui/pages/quiz.py")
-    assert any("cannot be saved" in w.value for w in at.warning)
+    assert [e.value for e in at.error if "cannot be saved" in e.value]
     assert at.radio  # the quiz itself still works
+
+
+# ------------------------------------------------------------------ polish (issue 17)
+NESTED_BULLET = re.compile(r"^\s*[-*+]\s+[-*+](\s|$)", re.M)
+
+
+def test_feedback_shows_the_truth_once_and_no_nested_bullets(kb, db):
+    """Two wrong choices: a block per wrong choice, the evidence for the truth once (not once
+    per choice), and no list item that Markdown would nest ('- + ...')."""
+    at = open_schmorl(name(start(TRAINEE), "trainee", "Ann"))
+    commit(at, ["metastasis", "degenerative"], 60)
+    truth = kb.diagnoses["schmorl_node"].name
+    texts = [str(m.value) for m in at.markdown]
+    assert sum(t.startswith("**Your choice: ") for t in texts) == 2
+    assert sum(f"For {truth}" in t for t in texts) == 1
+    assert [t for t in texts if NESTED_BULLET.search(t)] == []
+
+
+def test_quiz_sources_are_citations_without_internal_paths(kb, db):
+    """The quiz's source is the citation a reader can look up: no reference id in code
+    format and no path into the project's files."""
+    at = name(start("ui/pages/quiz.py"), "quiz", "Ann")
+    at.radio(key="quiz.1.kb:seed.quiz.sre").set_value("D")
+    run(at)
+    at.button(key="quiz.check.kb:seed.quiz.sre").click()
+    run(at)
+    (source,) = [str(m.value) for m in at.markdown if str(m.value).startswith("**Source**")]
+    assert kb.references["seed"].citation.split(":")[0] in source
+    assert "`" not in source
+    assert not re.search(r"[\w.-]+/[\w./-]+\.(txt|ya?ml|md|py)\b", source), source
+
+
+def test_progress_charts_read_right_with_one_attempt_and_a_zero_rate(kb):
+    """One attempt: the time axis shows whole attempt numbers from 1 (not '1.000000'); a
+    diagnosis never got right still shows a labelled row ('0% of 1') on a 0-100 % track."""
+    from test_storage import make_attempt
+
+    from ossdx.ui.progress_page import diagnosis_chart, timeline_chart
+
+    missed = [make_attempt("seed-a", ("metastasis",), "schmorl_node")]
+    x = timeline_chart(missed).to_dict()["encoding"]["x"]
+    assert x["axis"]["format"] == "d" and x["axis"]["values"] == [1]
+    assert x["scale"]["domain"] == [1, 2]
+    spec = diagnosis_chart(kb, missed).to_dict()
+    marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+             for layer in spec["layer"]]
+    assert marks == ["bar", "bar", "text"]
+    assert spec["layer"][2]["encoding"]["text"]["field"] == "label"
+    rows = next(iter(spec["datasets"].values()))
+    assert [r["label"] for r in rows] == ["0% of 1"]
+    assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0, 1]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import state
+from . import auth, state
 from .boundary import callback
 from .resources import current_context
 from .text import problem_lines, safe
@@ -45,6 +45,7 @@ def _new_case() -> None:
 def _sidebar() -> None:
     context, errors = current_context()
     with st.sidebar:
+        auth.sidebar()
         if context is not None:
             kb = context.kb
             st.caption(f"{safe(kb.manifest.name, line_start=False)} · "
@@ -71,6 +72,10 @@ def run() -> None:
                                and section == "Diagnose")
                        for i, (path, title, icon, url) in enumerate(items)]
              for section, items in PAGES.items()}
+    user = auth.signed_in_user()
+    if user is not None and user.educator:  # the cohort page exists for educators only
+        pages["Learn"].append(st.Page(PAGE_DIR / "cohort.py", title="Cohort",
+                                      icon=":material/groups:", url_path="cohort"))
     page = st.navigation(pages)
     try:
         state.init()

@@ -1,7 +1,8 @@
 """A trainee's progress: scores over time and by diagnosis, weakest mimic pairs, cases to retry.
 
 Everything is read from the progress database, so it survives a reload, a closed browser
-and a restarted server.
+and a restarted server. With sign-in, a trainee sees only their own progress (educators see
+the cohort on their own page).
 """
 
 from __future__ import annotations
@@ -24,17 +25,11 @@ from ossdx.teaching.trainee import (
     totals,
 )
 
+from .auth import learner_panel, sign_in_configured
 from .boundary import callback
-from .resources import Context
+from .resources import Context, progress_store
 from .text import safe
-from .trainee_page import (
-    PAGE,
-    find_trainee,
-    learner_panel,
-    open_case,
-    progress_store,
-    unknown_cases,
-)
+from .trainee_page import PAGE, open_case, unknown_cases
 
 GOTO = "progress.goto_case"
 
@@ -53,9 +48,13 @@ def timeline_data(attempts: Sequence[Attempt]) -> pd.DataFrame:
 
 
 def timeline_chart(attempts: Sequence[Attempt]) -> alt.Chart:
-    """Accuracy so far, after each attempt."""
+    """Accuracy so far, after each attempt: whole attempt numbers on the axis (one tick per
+    attempt up to ten), from 1 to at least 2 so that one attempt is a point, not a fraction."""
+    count = len(attempts)
+    ticks = list(range(1, count + 1)) if count <= 10 else None
     return alt.Chart(timeline_data(attempts)).mark_line(point=True).encode(
-        x=alt.X("attempt:Q", title="Attempt", axis=alt.Axis(tickMinStep=1)),
+        x=alt.X("attempt:Q", title="Attempt", scale=alt.Scale(domain=[1, max(count, 2)]),
+                axis=alt.Axis(format="d", tickMinStep=1, values=ticks)),
         y=alt.Y("accuracy:Q", title="Accuracy so far", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")),
         color=alt.Color("measure:N", title=None),
@@ -64,28 +63,36 @@ def timeline_chart(attempts: Sequence[Attempt]) -> alt.Chart:
 
 
 def diagnosis_data(kb: KnowledgeBase, attempts: Sequence[Attempt]) -> pd.DataFrame:
-    """Top-1 accuracy per true diagnosis, weakest first."""
+    """Top-1 accuracy per true diagnosis, weakest first, with its label ("0% of 2")."""
     rows = accuracy_by_diagnosis(attempts)
     return pd.DataFrame({
         "diagnosis": [kb.name_of(r.diagnosis) for r in rows],
         "top1": [r.top1 for r in rows],
         "top3": [r.top3 for r in rows],
         "attempts": [r.attempts for r in rows],
+        "label": [f"{r.top1:.0%} of {r.attempts}" for r in rows],
         "order": list(range(len(rows))),
     })
 
 
-def diagnosis_chart(kb: KnowledgeBase, attempts: Sequence[Attempt]) -> alt.Chart:
-    """A bar per true diagnosis: how often the first choice was right."""
+def diagnosis_chart(kb: KnowledgeBase, attempts: Sequence[Attempt]) -> alt.LayerChart:
+    """A bar per true diagnosis (how often the first choice was right) on a light track
+    showing the whole 0-100 % range, labelled with its rate and attempts, so that a 0 %
+    bar still reads as a row with a value, not as an empty chart."""
     data = diagnosis_data(kb, attempts)
-    return alt.Chart(data).mark_bar(cornerRadiusEnd=3).encode(
-        x=alt.X("top1:Q", title="Top-1 accuracy", scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%")),
+    base = alt.Chart(data).encode(
         y=alt.Y("diagnosis:N", sort=alt.SortField("order"), title=None,
                 axis=alt.Axis(labelLimit=320)),
         tooltip=["diagnosis:N", "attempts:Q", alt.Tooltip("top1:Q", format=".0%"),
-                 alt.Tooltip("top3:Q", format=".0%")],
-    ).properties(height=30 * len(data) + 20)
+                 alt.Tooltip("top3:Q", format=".0%")])
+    scale = alt.Scale(domain=[0, 1])
+    track = base.mark_bar(color="#eef1f5").encode(
+        x=alt.X("full:Q", title="Top-1 accuracy", scale=scale, axis=alt.Axis(format="%")),
+    ).transform_calculate(full="1")
+    bar = base.mark_bar(cornerRadiusEnd=3).encode(x=alt.X("top1:Q", scale=scale))
+    label = base.mark_text(align="left", dx=4, color="#31333f").encode(
+        x=alt.X("top1:Q", scale=scale), text="label:N")
+    return alt.layer(track, bar, label).properties(height=30 * len(data) + 20)
 
 
 @callback
@@ -161,11 +168,17 @@ def render(ctx: Context) -> None:
         st.error(f"The progress database cannot be read: {safe(exc, line_start=False)}")
         return
     st.caption(f"Saved in {safe(store.shown_url, line_start=False)}")
-    name = learner_panel("progress")
-    trainee = find_trainee(store, name)
+    if store.read_only:
+        st.warning(safe(store.read_only, line_start=False), icon=":material/warning:")
+    learner = learner_panel("progress")
+    if learner is None:
+        if not sign_in_configured():
+            st.info("Type the name you used on the unknown cases or the quiz to see its "
+                    "progress.")
+        return
+    trainee = learner.find(store)
     if trainee is None:
-        st.info("Type the name you used on the unknown cases or the quiz to see its progress."
-                if not name else "No attempt saved under this name yet.")
+        st.info("No attempt saved yet: try the unknown cases or the quiz.")
         return
     attempts = store.attempts(trainee)
     _quiz_summary(store.quiz_answers(trainee))

@@ -1,14 +1,22 @@
-"""The knowledge base and its compiled engines, built once per knowledge-base version.
+"""The knowledge base and its compiled engines, built once per knowledge-base version; the
+progress database, opened once per URL.
 
 A module-level :class:`~ossdx.kb.holder.KnowledgeBaseHolder` (one per folder, kept by
 ``st.cache_resource``) reloads the knowledge base when its files change and keeps serving the
 last good version when an edit breaks it. The reasoner (experta network) and the question
 advisor are cached per knowledge-base fingerprint, so no interaction recompiles them.
+
+The progress store is shared by every session of the process (its engine keeps a pool of
+connections that survives a database restart). A database that cannot be opened is not
+retried on every rerun: the failure is remembered for ``RETRY_AFTER`` seconds, so an
+unreachable server costs one connection timeout, not one per click.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import streamlit as st
@@ -19,6 +27,10 @@ from ossdx.kb import KnowledgeBase, default_kb_path
 from ossdx.kb.holder import KnowledgeBaseHolder, snapshot
 from ossdx.reasoning.cases import CaseEntry, read_case_folder
 from ossdx.reasoning.diagnosis import Reasoner
+from ossdx.teaching.database import database_setting
+from ossdx.teaching.storage import ProgressStore, StorageError
+
+RETRY_AFTER = 15.0  # seconds before a database that failed to open is tried again
 
 
 @dataclass(frozen=True)
@@ -89,3 +101,40 @@ def current_context() -> tuple[Context | None, tuple[Problem, ...]]:
         return None, errors
     engines = compiled_engines(root, kb.fingerprint, kb)
     return Context(kb, engines.reasoner, engines.advisor, errors), errors
+
+
+@dataclass
+class Stores:
+    """Open progress stores by URL, and recent failures to open one (process-wide)."""
+
+    opened: dict[str, ProgressStore] = field(default_factory=dict)
+    failed: dict[str, tuple[float, str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, url: str, source: str) -> ProgressStore:
+        with self.lock:
+            if url in self.opened:
+                return self.opened[url]
+            failure = self.failed.get(url)
+            if failure is not None and time.monotonic() - failure[0] < RETRY_AFTER:
+                raise StorageError(failure[1])
+            try:
+                store = ProgressStore(url, source=source)
+            except StorageError as exc:
+                self.failed[url] = (time.monotonic(), str(exc))
+                raise
+            self.failed.pop(url, None)
+            self.opened[url] = store
+            return store
+
+
+@st.cache_resource(show_spinner=False)
+def _stores() -> Stores:
+    return Stores()
+
+
+def progress_store() -> ProgressStore:
+    """The progress database of ``$OSSDX_DATABASE_URL`` / ``$OSSDX_DB`` (read on every run,
+    opened once); raises StorageError with a one-line message when it cannot be used."""
+    setting = database_setting()
+    return _stores().get(setting.url, setting.source)

@@ -8,8 +8,8 @@ written to the progress database in one transaction; only then is the truth reve
 the system's differential and its reasoning, the teaching points, and feedback on the
 trainee's answer built from the rule trace.
 
-Also here: the progress database (one per URL, kept by ``st.cache_resource``) and the
-trainee-name box that the quiz and progress pages share.
+Who is learning comes from :mod:`ui.auth` (the signed-in person, or a typed name when
+sign-in is not configured); the progress database from :func:`ui.resources.progress_store`.
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from ossdx.core.errors import InputError
 from ossdx.kb import KnowledgeBase
 from ossdx.kb.case import Case
 from ossdx.reasoning.cases import load_case
 from ossdx.reasoning.diagnosis import Differential, Reason
-from ossdx.teaching.storage import ProgressStore, StorageError, Trainee, clean_name, database_url
+from ossdx.teaching.storage import ProgressStore, StorageError
 from ossdx.teaching.trainee import (
     DIFFICULTIES,
     MAX_CHOICES,
@@ -42,59 +41,18 @@ from ossdx.teaching.trainee import (
     totals,
 )
 
+from .auth import Learner, learner_panel, sign_in_configured
 from .boundary import callback
 from .differential_view import render_results
-from .resources import Context, case_entries, case_subfolder
-from .text import percent, problem_lines, safe
+from .resources import Context, case_entries, case_subfolder, progress_store
+from .text import percent, safe
 
 PAGE = "ui/pages/trainee.py"
-LEARNER = "learner.name"  # canonical trainee name (no widget owns it)
 CASE = "trainee.case"  # path (under cases/) of the case being worked
 RESULT = "trainee.result"  # {path, attempt} once committed
 SAVE_ERROR = "trainee.save_error"
 WIDGETS = ("trainee.choice.", "trainee.confidence", "whynot.trainee")
-NO_AUTH = ("Names are free text without authentication: anyone who types a name sees and "
-           "adds to that name's progress. Use a nickname; never enter patient details.")
 ALL = "all"
-
-
-# ------------------------------------------------------------------ shared: store and name
-@st.cache_resource(show_spinner=False)
-def _open_store(url: str) -> ProgressStore:
-    return ProgressStore(url)
-
-
-def progress_store() -> ProgressStore:
-    """The progress database of ``$OSSDX_DATABASE_URL`` / ``$OSSDX_DB`` (opened once)."""
-    return _open_store(database_url())
-
-
-@callback
-def _name_changed(key: str) -> None:
-    st.session_state[LEARNER] = str(st.session_state.get(key) or "").strip()
-
-
-def learner_panel(page: str) -> str | None:
-    """The trainee-name box (shared by the learning pages); the tidied name, if valid."""
-    key = f"learner.name.{page}"
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(LEARNER, "")
-    st.text_input("Your name (free text, no password)", key=key, on_change=_name_changed,
-                  args=(key,), max_chars=80, placeholder="e.g. a nickname",
-                  help=NO_AUTH)
-    st.caption(NO_AUTH)
-    name = st.session_state.get(LEARNER) or ""
-    if not name:
-        return None
-    try:
-        return clean_name(name)
-    except InputError as exc:
-        st.error(problem_lines(exc.problems))
-        return None
-
-
-def find_trainee(store: ProgressStore, name: str | None) -> Trainee | None:
-    return store.find_trainee(name) if name else None
 
 
 # ------------------------------------------------------------------ the case catalogue
@@ -175,10 +133,9 @@ def _random(paths: Sequence[str], seen: Sequence[str]) -> None:
 
 
 @callback
-def _commit(ctx: Context, item: UnknownCase) -> None:
+def _commit(ctx: Context, item: UnknownCase, learner: Learner) -> None:
     """Score the answer, save it in one transaction, and only then reveal."""
     kb = ctx.kb
-    name = clean_name(st.session_state.get(LEARNER) or "")
     choices = [st.session_state.get(f"trainee.choice.{i}") for i in range(1, MAX_CHOICES + 1)]
     confidence = st.session_state.get("trainee.confidence", 50) / 100
     answer = check_answer(kb, choices, confidence, where="your answer")
@@ -188,7 +145,7 @@ def _commit(ctx: Context, item: UnknownCase) -> None:
                            differential, datetime.now(UTC))
     try:
         store = progress_store()
-        saved = store.record_attempt(store.trainee(name), attempt)
+        saved = store.record_attempt(learner.ensure(store), attempt)
     except StorageError as exc:
         st.session_state[SAVE_ERROR] = str(exc)
         return
@@ -228,7 +185,8 @@ def _case_card(kb: KnowledgeBase, item: UnknownCase, case: Case) -> None:
         st.markdown("**Findings**\n" + "\n".join(lines) if lines else "*no findings*")
 
 
-def _answer_form(ctx: Context, item: UnknownCase, committed: bool, name: str | None) -> None:
+def _answer_form(ctx: Context, item: UnknownCase, committed: bool,
+                 learner: Learner | None) -> None:
     kb = ctx.kb
     ids = list(kb.diagnoses)
     st.markdown("##### Your differential")
@@ -244,11 +202,12 @@ def _answer_form(ctx: Context, item: UnknownCase, committed: bool, name: str | N
                    "scores best.")
     if committed:
         return
-    if not name:
-        st.info("Type your name above to commit: every committed attempt is saved.")
+    if learner is None:
+        how = "Sign in" if sign_in_configured() else "Type your name above"
+        st.info(f"{how} to commit: every committed attempt is saved.")
     first = st.session_state.get("trainee.choice.1")
     st.button("Commit my answer", key="trainee.commit", type="primary", on_click=_commit,
-              args=(ctx, item), disabled=not name or first is None,
+              args=(ctx, item, learner), disabled=learner is None or first is None,
               icon=":material/lock:",
               help="Saves your answer; the proven diagnosis is shown only after this.")
     error = st.session_state.get(SAVE_ERROR)
@@ -257,12 +216,13 @@ def _answer_form(ctx: Context, item: UnknownCase, committed: bool, name: str | N
                  f"{safe(error, line_start=False)}")
 
 
-def _reason_lines(reasons: Sequence[Reason], sign: str) -> str:
+def _reason_lines(reasons: Sequence[Reason]) -> str:
+    """Fired rules as a Markdown list: text, likelihood ratio, the findings, the rule id."""
     lines = []
     for reason in reasons:
         used = "; ".join(safe(u.label, line_start=False) for u in reason.findings) \
             or "patient context"
-        lines.append(f"- {sign} {safe(reason.text, line_start=False)} "
+        lines.append(f"- {safe(reason.text, line_start=False)} "
                      f"*(×{reason.lr:.3g})* ↳ {used} · `{reason.rule}`")
     return "\n".join(lines)
 
@@ -291,11 +251,13 @@ def _feedback(kb: KnowledgeBase, attempt: Attempt, feedback: Feedback) -> None:
                 st.markdown("Findings that pointed elsewhere: " + "; ".join(
                     safe(u.label, line_start=False) for u in item.findings))
             if item.against:
-                st.markdown(f"Against {name}:\n" + _reason_lines(item.against, "−"))
+                st.markdown(f"Against {name}:\n" + _reason_lines(item.against))
             else:
                 st.markdown(f"*No entered finding speaks against {name}.*")
-            if item.truth_for:
-                st.markdown(f"For {truth}:\n" + _reason_lines(item.truth_for, "+"))
+    if feedback.wrong:  # what spoke for the truth is the same for every wrong choice: once
+        with st.container(border=True, key="feedback_truth"):
+            if feedback.truth_for:
+                st.markdown(f"**For {truth}**:\n" + _reason_lines(feedback.truth_for))
             else:
                 st.markdown(f"*No entered finding speaks for {truth}: the prior decided.*")
 
@@ -331,8 +293,8 @@ def _reveal(ctx: Context, case: Case, differential: Differential, attempt: Attem
     render_results(ctx, case, differential, None, key="trainee")
 
 
-def _running_totals(store: ProgressStore, name: str | None) -> None:
-    trainee = find_trainee(store, name)
+def _running_totals(store: ProgressStore, learner: Learner | None) -> None:
+    trainee = learner.find(store) if learner else None
     if trainee is None:
         return
     summary = totals(store.attempts(trainee))
@@ -373,14 +335,16 @@ def render(ctx: Context) -> None:
         st.error(f"The progress database cannot be used, so attempts cannot be saved: "
                  f"{safe(exc, line_start=False)}")
         return
-    name = learner_panel("trainee")
-    _running_totals(store, name)
+    if store.read_only:
+        st.warning(safe(store.read_only, line_start=False), icon=":material/warning:")
+    learner = learner_panel("trainee")
+    _running_totals(store, learner)
     items = unknown_cases(kb)
     if not items:
         st.info("The knowledge base has no case files with a proven diagnosis.")
         return
     shown = _filters(kb, items)
-    trainee = find_trainee(store, name)
+    trainee = learner.find(store) if learner else None
     seen = {a.case_id for a in store.attempts(trainee)} if trainee else set()
     by_path = {i.path: i for i in items}
     current = st.session_state.get(CASE)
@@ -407,7 +371,7 @@ def render(ctx: Context) -> None:
     _case_card(kb, item, case)
     result = st.session_state.get(RESULT)
     committed = bool(result) and result.get("path") == item.path
-    _answer_form(ctx, item, committed, name)
+    _answer_form(ctx, item, committed, learner)
     if committed:
         differential = ctx.reasoner.diagnose(case)
         _reveal(ctx, case, differential, result["attempt"])
