@@ -37,9 +37,12 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
+from ossdx.advice.effects import AnswerEffects
 from ossdx.kb import schema
 from ossdx.kb.case import Case, unmet_requirement
-from ossdx.kb.model import MODALITIES, Atom, Conjunction, Kind, KnowledgeBase, Op
+from ossdx.kb.model import MODALITIES, PATIENT, Atom, Conjunction, Kind, KnowledgeBase, Op
 from ossdx.reasoning.diagnosis import Reasoner
 from ossdx.reasoning.inference import Trace, WhatIf
 from ossdx.reasoning.scoring import ScoreTable, softmax
@@ -73,7 +76,7 @@ class Question:
     help: str
     topic: str
     gain: float
-    outcomes: tuple[Outcome, ...]
+    outcomes: Sequence[Outcome]
     separates: tuple[tuple[str, float], ...]
     changes_leader: bool
     report_rate: float = 1.0
@@ -152,6 +155,14 @@ class Advice:
     stop_reason: str | None
     test: TestSuggestion | None
     ranked: tuple[Question, ...] = ()
+    # what the work-up still lacks: ('modalities', ...) when no study was chosen, and each
+    # patient field not given whose value could change the leader; (variable, its name)
+    missing: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def finished(self) -> bool:
+        """Whether the work-up may be called done: no question left and nothing missing."""
+        return self.question is None and not self.missing
 
 
 def answer_likelihoods(base: Mapping[str, float], afters: Sequence[Mapping[str, float]],
@@ -248,6 +259,14 @@ class QuestionAdvisor:
         self.whatif = WhatIf(self.kb)
         self.table = ScoreTable(self.kb)
         self.conjunctions = scoring_conjunctions(self.kb)
+        # array columns: diagnoses by id, descending, so that argmax breaks ties as
+        # max(..., key=(probability, id)) does
+        self.diagnoses = tuple(sorted(self.table.base, reverse=True))
+        self._index = {d: i for i, d in enumerate(self.diagnoses)}
+        self.effects = AnswerEffects(self.kb, self.whatif, self.table, self.diagnoses)
+        self._units: dict[str, frozenset[tuple[str, str]]] = {}
+        self._rates: dict[str, np.ndarray] = {}
+        self._context_vars: list[str] | None = None
         self._cut_points: dict[str, set[float]] = {}
         self._targets: dict[frozenset[str], frozenset[str]] = {}
         for rule in self.kb.rules:
@@ -280,9 +299,11 @@ class QuestionAdvisor:
         return result
 
     # ------------------------------------------------------------------ scoring
-    def _context(self, facts: Mapping[str, Any]) -> Context:
+    def _context(self, facts: Mapping[str, Any], trace: Trace | None = None) -> Context:
+        """The facts, their trace (run here unless given) and their log-scores."""
         facts = dict(facts)
-        trace = self.reasoner.python.run(facts)
+        if trace is None:
+            trace = self.reasoner.python.run(facts)
         return facts, trace, self.table.log_scores(trace)
 
     def evaluate(self, case: Case, finding: str,
@@ -290,55 +311,99 @@ class QuestionAdvisor:
                  reporting: Mapping[str, float] | None = None) -> Question | None:
         """The expected information of asking ``finding`` (None if no answer can matter);
         its chance of an answer from ``reporting`` (``Q``; by default the differential)."""
+        context = context or self._context(self.reasoner.facts(case))
+        return self._questions(case, [finding], context, reporting).get(finding)
+
+    def _answers(self, case: Case, finding: str) -> list[tuple[Any, str]]:
+        """The answers considered for ``finding`` that its prerequisites allow."""
+        vocabulary = self.kb.vocabulary
+        return [(v, label) for v, label in answer_values(self.kb.findings[finding])
+                if unmet_requirement(vocabulary, finding, {**case.findings, finding: v})
+                is None]
+
+    def _effects(self, case: Case, findings: Sequence[str], context: Context,
+                 ) -> tuple[list[tuple[str, list[tuple[Any, str]]]], np.ndarray, np.ndarray]:
+        """The findings that have two answers or more, each with its answers, and the
+        log-score changes of every answer (findings x answers x diagnoses, padded) with the
+        mask of the real answers."""
+        facts, trace, _ = context
+        items, changes = [], []
+        for finding in findings:
+            values = self._answers(case, finding)
+            if len(values) < 2:
+                continue
+            items.append((finding, values))
+            changes.append(self.effects.deltas(facts, trace, (finding,),
+                                               [(v,) for v, _ in values]))
+        width = max((len(values) for _, values in items), default=0)
+        delta = np.zeros((len(items), width, len(self.diagnoses)))
+        mask = np.zeros((len(items), width), dtype=bool)
+        for i, change in enumerate(changes):
+            delta[i, :len(change)] = change
+            mask[i, :len(change)] = True
+        return items, delta, mask
+
+    def _questions(self, case: Case, findings: Sequence[str], context: Context,
+                   reporting: Mapping[str, float] | None = None) -> dict[str, Question]:
+        """:meth:`evaluate` of many findings at once (one array computation for all)."""
         kb = self.kb
-        spec = kb.findings[finding]
-        facts, base_trace, base = context or self._context(self.reasoner.facts(case))
-        prior = softmax(base)
-        values = [(v, label) for v, label in answer_values(spec)
-                  if unmet_requirement(kb.vocabulary, finding, {**case.findings, finding: v})
-                  is None]
-        if len(values) < 2:
-            return None
-        changed = frozenset({finding})
-        outcomes_raw = []
-        for value, label in values:
-            trace = self.whatif.update(base_trace, {**facts, finding: value}, changed)
-            outcomes_raw.append((value, label, self.table.log_scores(trace)))
-        likelihood = answer_likelihoods(base, [after for _, _, after in outcomes_raw])
-        outcomes = []
-        for i, (value, label, after) in enumerate(outcomes_raw):
-            p_v = sum(prior[d] * likelihood[d][i] for d in base)
-            posterior = softmax(after)  # what the user will see after answering v
-            leader = max(posterior, key=lambda d: (posterior[d], d))
-            outcomes.append(Outcome(value, label, p_v, leader, posterior[leader], posterior))
-        swings = {d: max(o.posterior[d] for o in outcomes) - min(o.posterior[d] for o in outcomes)
-                  for d in base}
-        separates = tuple(sorted(((d, s) for d, s in swings.items() if s >= 0.01),
-                                 key=lambda x: (-x[1], x[0]))[:3])
-        current_leader = max(prior, key=lambda d: (prior[d], d))
-        changes = any(o.leader != current_leader and o.probability > 0 for o in outcomes)
-        gain = mutual_information(prior, likelihood)
-        return Question(finding, spec.question, spec.help, kb.finding_topics[finding],
-                        gain, tuple(outcomes), separates, changes,
-                        self.answerable(finding, prior if reporting is None else reporting))
+        base = context[2]
+        items, delta, mask = self._effects(case, findings, context)
+        if not items:
+            return {}
+        scores = np.array([base[d] for d in self.diagnoses])
+        prior = _softmax(scores)
+        gains, answered = information(prior, delta, mask)
+        shown = _softmax(scores + delta)  # what the user will see after each answer
+        # columns run by id descending, so ties go to the last id; rounded, so that a tie
+        # is one whatever the order of the sums
+        leaders = np.round(shown, 12).argmax(axis=2)
+        low = np.where(mask[..., None], shown, np.inf).min(axis=1)
+        high = np.where(mask[..., None], shown, -np.inf).max(axis=1)
+        swings = (high - low).tolist()
+        current = self.diagnoses[int(np.round(prior, 12).argmax())]
+        if reporting is None:
+            weights = prior
+        else:
+            weights = np.array([reporting.get(d, 0.0) for d in self.diagnoses])
+        rates = (np.stack([self.report_rates(f) for f, _ in items]) @ weights).tolist()
+        changes = (mask & (leaders != self._index[current]) & (answered > 0)).any(axis=1)
+        names = self.diagnoses
+        result = {}
+        for i, (finding, values) in enumerate(items):
+            separates = tuple(sorted(((d, s) for d, s in zip(names, swings[i], strict=True)
+                                      if s >= 0.01), key=lambda x: (-round(x[1], 12), x[0]))[:3])
+            spec = kb.findings[finding]
+            outcomes = Outcomes(values, answered[i], leaders[i], shown[i], self._index)
+            result[finding] = Question(finding, spec.question, spec.help,
+                                       kb.finding_topics[finding], float(gains[i]), outcomes,
+                                       separates, bool(changes[i]), rates[i])
+        return result
 
     def answerable(self, finding: str, reporting: Mapping[str, float]) -> float:
         """The chance ``finding`` can be answered: ``sum_d Q(d) r_d(finding)``."""
-        return sum(q * self.kb.report_rate(finding, d) for d, q in reporting.items())
+        rates = self.report_rates(finding)
+        return float(sum(q * rates[self._index[d]] for d, q in reporting.items()))
+
+    def report_rates(self, finding: str) -> np.ndarray:
+        """``r_d(finding)`` of every diagnosis (in the order of :attr:`diagnoses`)."""
+        rates = self._rates.get(finding)
+        if rates is None:
+            rates = np.array([self.kb.report_rate(finding, d) for d in self.diagnoses])
+            rates.setflags(write=False)
+            self._rates[finding] = rates
+        return rates
 
     def reporting_posterior(self, case: Case, probs: Mapping[str, float],
                             not_assessed: Collection[str] = ()) -> dict[str, float]:
         """``Q(d)``: the differential updated by which findings were reported or not."""
-        kb = self.kb
-        logs = {}
-        for d, p in probs.items():
-            if p <= 0:
-                continue
-            logs[d] = (math.log(p)
-                       + sum(math.log(max(kb.report_rate(g, d), 1e-9)) for g in case.findings)
-                       + sum(math.log(max(1 - kb.report_rate(g, d), 1e-9))
-                             for g in not_assessed))
-        return softmax(logs)
+        logs = np.zeros(len(self.diagnoses))
+        for g in case.findings:
+            logs += np.log(np.maximum(self.report_rates(g), 1e-9))
+        for g in not_assessed:
+            logs += np.log(np.maximum(1 - self.report_rates(g), 1e-9))
+        return softmax({d: math.log(p) + logs[self._index[d]]
+                        for d, p in probs.items() if p > 0})
 
     def targets(self, findings: frozenset[str]) -> frozenset[str]:
         """The diagnoses whose score an answer to ``findings`` can change."""
@@ -354,20 +419,19 @@ class QuestionAdvisor:
         """The expected information of asking both findings (the joint answer model)."""
         kb = self.kb
         facts, base_trace, base = context
-        prior = softmax(base)
-        combos = []
+        rows = []
         for a, _ in answer_values(kb.findings[first]):
             for b, _ in answer_values(kb.findings[second]):
                 given = {**case.findings, first: a, second: b}
                 if (unmet_requirement(kb.vocabulary, first, given) is None
                         and unmet_requirement(kb.vocabulary, second, given) is None):
-                    combos.append({first: a, second: b})
-        if len(combos) < 2:
+                    rows.append((a, b))
+        if len(rows) < 2:
             return 0.0
-        changed = frozenset({first, second})
-        afters = [self.table.log_scores(self.whatif.update(base_trace, {**facts, **combo},
-                                                           changed)) for combo in combos]
-        return mutual_information(prior, answer_likelihoods(base, afters))
+        delta = self.effects.deltas(facts, base_trace, (first, second), rows)
+        prior = _softmax(np.array([base[d] for d in self.diagnoses]))
+        gains, _ = information(prior, delta[None], np.ones((1, len(rows)), dtype=bool))
+        return float(gains[0])
 
     def pairs(self, facts: Mapping[str, Any], candidates: Collection[str],
               ) -> set[tuple[str, str]]:
@@ -406,21 +470,17 @@ class QuestionAdvisor:
         facts = context[0]
         probs = softmax(context[2])
         reporting = self.reporting_posterior(case, probs, not_assessed)
-        questions = {}
-        for finding in candidates:
-            q = self.evaluate(case, finding, context, reporting)
-            if q is not None:
-                questions[finding] = q
+        questions = self._questions(case, candidates, context, reporting)
         # The answers can only tell apart the diagnoses whose rules read them, so a pair
         # is worth at most the entropy of those diagnoses with all others lumped together;
         # pairs that could not beat the best question even so are not evaluated, nor more
         # than settings.max_pairs of those with the highest such bound.
         bounded = []
+        q_array = np.array([reporting.get(d, 0.0) for d in self.diagnoses])
         for pair in self.pairs(facts, set(candidates)):
             if all(f in questions for f in pair):
                 first, second = sorted(pair, key=lambda f: (questions[f].report_rate, f))
-                both = sum(q * kb.report_rate(first, d) * kb.report_rate(second, d)
-                           for d, q in reporting.items())
+                both = float(q_array @ (self.report_rates(first) * self.report_rates(second)))
                 per_question = both / (1 + questions[first].report_rate)
                 read = self.targets(frozenset(pair))
                 lumped = [probs[d] for d in read] + [1 - sum(probs[d] for d in read)]
@@ -442,10 +502,13 @@ class QuestionAdvisor:
                       key=lambda q: (-q.value, order[q.finding]))
 
     def advise(self, case: Case, last_topic: str | None = None,
-               not_assessed: Collection[str] = ()) -> Advice:
-        """The next question, or why to stop; and the best test not yet performed."""
+               not_assessed: Collection[str] = (), trace: Trace | None = None) -> Advice:
+        """The next question, or why to stop; and the best test not yet performed.
+
+        ``trace`` is the case's rule trace if already known (a differential's: experta and
+        the plain-Python twin give the same one); otherwise it is run here."""
         kb = self.kb
-        context = self._context(self.reasoner.facts(case))
+        context = self._context(self.reasoner.facts(case), trace)
         facts, trace, scores = context
         remaining = self.candidates(case, None, not_assessed)
         ranked = self._rank(case, context, remaining, not_assessed)
@@ -454,13 +517,50 @@ class QuestionAdvisor:
         threshold = kb.settings.confidence_threshold
         test = self._next_test(case, ranked[0].gain if ranked else 0.0, not_assessed, context,
                                remaining)
+        missing = self.missing_context(case, context)
         if probs[leader] >= threshold:
             return Advice(None, f"{kb.name_of(leader)} has reached {probs[leader]:.0%} "
-                          f"(threshold {threshold:.0%}).", test, tuple(ranked))
+                          f"(threshold {threshold:.0%}).", test, tuple(ranked), missing)
         if not ranked or not self.leader_can_change(facts, trace, remaining):
+            if missing:  # never 'nothing could change it' while the context is incomplete
+                return Advice(None, missing_reason(missing), test, tuple(ranked), missing)
             return Advice(None, "No remaining answers, even all together, could change the "
                           f"leading diagnosis ({kb.name_of(leader)}).", test, tuple(ranked))
-        return Advice(self.pick(ranked, last_topic), None, test, tuple(ranked))
+        return Advice(self.pick(ranked, last_topic), None, test, tuple(ranked), missing)
+
+    def missing_context(self, case: Case, context: Context) -> tuple[tuple[str, str], ...]:
+        """What the work-up lacks: the studies performed when none was chosen, and each
+        patient field (one of a list of values) not given whose value could change the
+        leader of the differential."""
+        kb = self.kb
+        missing: list[tuple[str, str]] = []
+        if not case.modalities:
+            missing.append((MODALITIES, "the studies performed"))
+        facts, trace, base = context
+        scores = np.array([base[d] for d in self.diagnoses])
+        leader = int(np.round(_softmax(scores), 12).argmax())
+        for var in self._context_fields():
+            field = var.removeprefix(PATIENT)
+            if field in case.patient:
+                continue
+            spec = kb.vocabulary.patient[field]
+            delta = self.effects.deltas(facts, trace, (var,), [(v,) for v in spec.values])
+            after = np.round(_softmax(scores + delta), 12).argmax(axis=1)
+            if (after != leader).any():
+                missing.append((var, spec.name))
+        return tuple(missing)
+
+    def _context_fields(self) -> list[str]:
+        """Patient fields with a list of values that some scoring rule can read."""
+        if self._context_vars is None:
+            read: set[str] = set()
+            for rule in self.kb.rules:
+                if rule.id in self.table.unit_of:
+                    read |= self.effects.inputs(rule)
+            self._context_vars = [
+                PATIENT + name for name, spec in self.kb.vocabulary.patient.items()
+                if spec.type == "choice" and PATIENT + name in read]
+        return self._context_vars
 
     def pick(self, ranked: Sequence[Question], last_topic: str | None) -> Question:
         """The best of ``ranked`` (non-empty), preferring the last topic among near-ties."""
@@ -483,28 +583,22 @@ class QuestionAdvisor:
         base = self.table.log_scores(trace)
         leader = max(base, key=lambda d: (base[d], d))
         gaps = {d: base[leader] - score for d, score in base.items() if d != leader}
-        reach = dict.fromkeys(gaps, 0.0)
-        for group, rules in self._independent_groups(findings):
-            combinations = math.prod(len(self.distinct_answers(f)) + 1 for f in group)
-            if combinations > _MAX_COMBINATIONS:
+        reach = np.zeros(len(self.diagnoses))
+        at = self._index[leader]
+        for group in self._independent_groups(findings):
+            choices = [[None, *self.distinct_answers(f)] for f in group]
+            if math.prod(len(c) for c in choices) > _MAX_COMBINATIONS:
+                rules = [r.id for r in self.whatif.cone(frozenset(group))
+                         if r.id in self.table.unit_of]
                 bounds = self.table.reach(trace.fired, rules)
-                for rival in reach:
-                    reach[rival] += bounds[rival][0] + bounds[leader][1]
+                reach += [bounds[d][0] + bounds[leader][1] for d in self.diagnoses]
                 continue
-            best = dict.fromkeys(gaps, 0.0)
-            for answers in itertools.product(*[[None, *self.distinct_answers(f)]
-                                               for f in group]):
-                changed = {f: v for f, v in zip(group, answers, strict=True) if v is not None}
-                if not changed:
-                    continue
-                after = self.table.log_scores(self.whatif.update(
-                    trace, {**facts, **changed}, frozenset(changed)))
-                for rival in best:
-                    gain = (after[rival] - base[rival]) - (after[leader] - base[leader])
-                    best[rival] = max(best[rival], gain)
-            for rival, gain in best.items():
-                reach[rival] += gain
-        return any(reach[rival] >= gap for rival, gap in gaps.items())
+            delta = self.effects.deltas(facts, trace, group,
+                                        list(itertools.product(*choices)))
+            # the best each rival can gain on the leader (0: leaving all unanswered)
+            reach += np.maximum((delta - delta[:, at:at + 1]).max(axis=0), 0.0)
+        # the tolerance errs towards 'could change': the work-up never stops on a rounding
+        return any(reach[self._index[rival]] >= gap - _TOLERANCE for rival, gap in gaps.items())
 
     def distinct_answers(self, finding: str) -> list[Any]:
         """One answer from each class of answers no rule tells apart: every value, or
@@ -515,11 +609,19 @@ class QuestionAdvisor:
         return sorted(self._cut_points.get(finding, set())
                       | {(spec.range or (0.0, 1.0))[0]})
 
-    def _independent_groups(self, findings: Collection[str],
-                            ) -> list[tuple[tuple[str, ...], list[str]]]:
+    def _units_of(self, finding: str) -> frozenset[tuple[str, str]]:
+        """The scoring units (a rule, or a group counted once) an answer can change."""
+        cached = self._units.get(finding)
+        if cached is None:
+            unit_of = self.table.unit_of
+            cached = self._units[finding] = frozenset(
+                unit_of[r.id] for r in self.whatif.cone(frozenset({finding}))
+                if r.id in unit_of)
+        return cached
+
+    def _independent_groups(self, findings: Collection[str]) -> list[tuple[str, ...]]:
         """``findings`` joined when a scoring unit (a rule, or a group of rules counted
-        once) can depend on both; each group with the scoring rules that depend on it."""
-        unit_of = self.table.unit_of
+        once) can depend on both; only groups some scoring rule depends on."""
         parent = {f: f for f in findings}
 
         def root(f: str) -> str:
@@ -528,25 +630,17 @@ class QuestionAdvisor:
                 f = parent[f]
             return f
 
-        depends: dict[tuple[str, str], set[str]] = {}
-        for finding in findings:
-            for rule in self.whatif.cone(frozenset({finding})):
-                unit = unit_of.get(rule.id)
-                if unit is not None:
-                    depends.setdefault(unit, set()).add(finding)
-        for members in depends.values():
-            first, *rest = sorted(members)
-            for other in rest:
-                parent[root(other)] = root(first)
+        first_of: dict[tuple[str, str], str] = {}
+        for finding in sorted(findings):
+            for unit in self._units_of(finding):
+                other = first_of.setdefault(unit, finding)
+                if other != finding:
+                    parent[root(finding)] = root(other)
         groups: dict[str, list[str]] = {}
         for finding in sorted(findings):
-            groups.setdefault(root(finding), []).append(finding)
-        result = []
-        for group in groups.values():
-            rules = [r.id for r in self.whatif.cone(frozenset(group)) if r.id in unit_of]
-            if rules:
-                result.append((tuple(group), rules))
-        return result
+            if self._units_of(finding):
+                groups.setdefault(root(finding), []).append(finding)
+        return [tuple(group) for group in groups.values()]
 
     def _next_test(self, case: Case, best_gain: float, not_assessed: Collection[str],
                    context: Context, candidates: Sequence[str]) -> TestSuggestion | None:
@@ -564,12 +658,14 @@ class QuestionAdvisor:
                             if f not in current]
             mod_facts = {**facts, MODALITIES: with_mod}
             mod_trace = self.whatif.update(base_trace, mod_facts, frozenset({MODALITIES}))
-            gains = []
-            for finding in new_findings:
-                q = self.evaluate(case, finding,
-                                  (mod_facts, mod_trace, self.table.log_scores(mod_trace)))
-                if q is not None:
-                    gains.append((q.gain, finding))
+            mod_scores = self.table.log_scores(mod_trace)
+            items, delta, mask = self._effects(case, new_findings,
+                                               (mod_facts, mod_trace, mod_scores))
+            if not items:
+                continue
+            prior = _softmax(np.array([mod_scores[d] for d in self.diagnoses]))
+            values, _ = information(prior, delta, mask)
+            gains = [(float(g), f) for g, (f, _) in zip(values, items, strict=True)]
             if not gains:
                 continue
             gains.sort(key=lambda g: (-g[0], g[1]))
@@ -586,3 +682,99 @@ class QuestionAdvisor:
 
 
 _RADIATION = {"none": 0, "low": 1, "moderate": 2, "high": 3}
+
+
+def missing_reason(missing: Sequence[tuple[str, str]]) -> str:
+    """Why the work-up is not done while context is missing (``Advice.missing``)."""
+    parts = []
+    names = [name for var, name in missing if var != MODALITIES]
+    if any(var == MODALITIES for var, _ in missing):
+        parts.append("no study has been chosen, so nothing a study shows can be asked yet")
+    if names:
+        parts.append(("not given: " + ", ".join(names)) + " (the answer could change the "
+                     "leading diagnosis)")
+    return "Not finished: " + "; ".join(parts) + "."
+_TOLERANCE = 1e-9  # log-score: far below any likelihood ratio, far above rounding
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis."""
+    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def information(prior: np.ndarray, delta: np.ndarray, mask: np.ndarray,
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`mutual_information` of many questions at once, and each answer's chance.
+
+    ``prior`` has one probability per diagnosis; ``delta`` (questions x answers x
+    diagnoses) the change of each diagnosis's log-score for each answer; ``mask`` which
+    answers are real (the rest pad the array). ``P(v | d)`` is proportional to the factor
+    the answer applies to *d* (:func:`answer_likelihoods`).
+    """
+    shifted = np.where(mask[..., None], delta, -np.inf)
+    factors = np.exp(shifted - shifted.max(axis=1, keepdims=True))
+    likelihood = factors / factors.sum(axis=1, keepdims=True)
+    joint = likelihood * prior
+    answered = joint.sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        posterior = np.where(answered[..., None] > 0, joint / answered[..., None], 0.0)
+        terms = np.where(posterior > 0, posterior * np.log2(posterior), 0.0)
+    expected = (answered * -terms.sum(axis=2)).sum(axis=1)
+    before = -sum(p * math.log2(p) for p in prior.tolist() if p > 0)
+    return np.maximum(0.0, before - expected), answered
+
+
+class Outcomes(Sequence[Outcome]):
+    """The outcomes of one question, built when first read: every candidate is scored
+    after each answer, but only the question shown needs its outcomes spelled out."""
+
+    __slots__ = ("_args", "_items")
+
+    def __init__(self, values: Sequence[tuple[Any, str]], chances: np.ndarray,
+                 leaders: np.ndarray, shown: np.ndarray, index: Mapping[str, int]):
+        self._args: tuple[Any, ...] | None = (values, chances, leaders, shown, index)
+        self._items: tuple[Outcome, ...] = ()
+
+    def _all(self) -> tuple[Outcome, ...]:
+        if self._args is not None:
+            values, chances, leaders, shown, index = self._args
+            names = tuple(index)
+            self._items = tuple(
+                Outcome(value, label, float(chances[j]), names[leaders[j]],
+                        float(shown[j, leaders[j]]), Posterior(index, shown[j]))
+                for j, (value, label) in enumerate(values))
+            self._args = None
+        return self._items
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._all()[i]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Posterior(Mapping[str, float]):
+    """One row of an array of probabilities, read as ``{diagnosis: probability}``."""
+
+    __slots__ = ("_index", "_row")
+
+    def __init__(self, index: Mapping[str, int], row: np.ndarray):
+        self._index = index
+        self._row = row
+
+    def __getitem__(self, diagnosis: str) -> float:
+        return float(self._row[self._index[diagnosis]])
+
+    def __iter__(self) -> Any:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)

@@ -8,12 +8,13 @@ shown; the matcher exists for speed where thousands of what-if evaluations are n
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ossdx.kb.model import Kind, KnowledgeBase, Rule
+from ossdx.kb.model import Atom, Kind, KnowledgeBase, Rule
 from ossdx.reasoning.compiler import Case, compile_rules
 
 
@@ -86,6 +87,10 @@ class PythonEngine:
         return Trace(_canonical(self._order, fired), frozenset(concepts))
 
 
+_ABSENT = ("<absent>",)  # a variable the facts do not have, in a cache key
+_NONE: frozenset[str] = frozenset()
+
+
 class WhatIf:
     """Incremental re-evaluation for what-if questions ("what if finding f were v?").
 
@@ -99,15 +104,27 @@ class WhatIf:
         rules = rules.rules if isinstance(rules, KnowledgeBase) else tuple(rules)
         self.rules = rules
         self._order = {r.id: i for i, r in enumerate(rules)}
-        self._concept_of = {r.id: r.target for r in rules if r.kind is Kind.CONCEPT}
         self._readers_var: dict[str, list[Rule]] = {}
         self._readers_concept: dict[str, list[Rule]] = {}
+        self._derivers: dict[str, list[str]] = {}
+        # var -> each distinct test of it -> the rules that make that test
+        self._tests: dict[str, dict[Atom, list[Rule]]] = {}
         for rule in rules:
             for var in rule.variables:
                 self._readers_var.setdefault(var, []).append(rule)
+            for conjunction in rule.when:
+                for atom in conjunction:
+                    if not atom.is_concept:
+                        readers = self._tests.setdefault(atom.var, {}).setdefault(atom, [])
+                        if rule not in readers:
+                            readers.append(rule)
             for concept in rule.concepts:
                 self._readers_concept.setdefault(concept, []).append(rule)
+            if rule.kind is Kind.CONCEPT:
+                self._derivers.setdefault(rule.target, []).append(rule.id)
         self._cones: dict[frozenset[str], tuple[Rule, ...]] = {}
+        self._rank = {r.id: (r.stratum, i) for i, r in enumerate(rules)}
+        self._start_cache: dict[tuple[str, Any, Any], tuple[Rule, ...]] = {}
 
     def cone(self, variables: frozenset[str]) -> tuple[Rule, ...]:
         """Every rule whose outcome can depend on ``variables``, in evaluation order."""
@@ -131,13 +148,74 @@ class WhatIf:
                changed: frozenset[str]) -> Trace:
         """The trace for ``facts``, given the ``base`` trace of facts differing only in
         ``changed``."""
-        cone = self.cone(changed)
-        in_cone = {r.id for r in cone}
-        fired = [r for r in base.fired if r not in in_cone]
-        concepts = {self._concept_of[r] for r in fired if r in self._concept_of}
-        for rule in cone:
-            if rule.holds(facts, concepts):
-                fired.append(rule.id)
-                if rule.kind is Kind.CONCEPT:
-                    concepts.add(rule.target)
-        return Trace(_canonical(self._order, fired), frozenset(concepts))
+        flipped, concepts = self._flips(base, facts, changed)
+        if not flipped:
+            return base
+        fired = set(base.fired) ^ flipped
+        return Trace(_canonical(self._order, list(fired)), frozenset(concepts))
+
+    def flips(self, base: Trace, facts: Mapping[str, Any], changed: frozenset[str],
+              before: Mapping[str, Any] | None = None) -> frozenset[str]:
+        """The rules whose firing differs from ``base`` for ``facts`` (which differ from
+        the base trace's facts only in ``changed``; ``before``, if given, are those facts)."""
+        return frozenset(self._flips(base, facts, changed, before)[0])
+
+    def _starts(self, var: str, facts: Mapping[str, Any],
+                before: Mapping[str, Any]) -> tuple[Rule, ...]:
+        """The rules with a test of ``var`` whose truth differs between the two facts."""
+        key: tuple[str, Any, Any] | None = (var, facts.get(var, _ABSENT),
+                                            before.get(var, _ABSENT))
+        try:
+            found = self._start_cache.get(key)  # type: ignore[arg-type]
+        except TypeError:  # an unhashable value
+            key, found = None, None
+        if found is None:
+            rules: dict[str, Rule] = {}
+            for atom, readers in self._tests.get(var, {}).items():
+                if atom.holds(facts, _NONE) != atom.holds(before, _NONE):
+                    rules.update((r.id, r) for r in readers)
+            found = tuple(rules.values())
+            if key is not None:
+                self._start_cache[key] = found
+        return found
+
+    def _flips(self, base: Trace, facts: Mapping[str, Any], changed: frozenset[str],
+               before: Mapping[str, Any] | None = None) -> tuple[set[str], set[str]]:
+        """Re-run, in stratum order, only the rules that read a changed variable (with
+        ``before``: only those with a test of it whose truth changed) or a concept whose
+        presence changed; the rest of the cone keeps its base state."""
+        base_fired = set(base.fired)
+        fired = set(base_fired)
+        concepts = set(base.concepts)
+        rank = self._rank
+        if before is None:
+            starts = [r for v in changed for r in self._readers_var.get(v, ())]
+        else:
+            starts = [r for v in changed for r in self._starts(v, facts, before)]
+        queue = [(rank[r.id], r.id, r) for r in starts]
+        heapq.heapify(queue)
+        seen: set[str] = set()
+        while queue:
+            _, rule_id, rule = heapq.heappop(queue)
+            if rule_id in seen:
+                continue
+            seen.add(rule_id)
+            now = rule.holds(facts, concepts)
+            if now == (rule_id in fired):
+                continue
+            if now:
+                fired.add(rule_id)
+            else:
+                fired.discard(rule_id)
+            if rule.kind is Kind.CONCEPT:
+                concept = rule.target
+                present = now or any(d in fired for d in self._derivers[concept])
+                if present != (concept in concepts):
+                    if present:
+                        concepts.add(concept)
+                    else:
+                        concepts.discard(concept)
+                    for reader in self._readers_concept.get(concept, ()):
+                        if reader.id not in seen:
+                            heapq.heappush(queue, (rank[reader.id], reader.id, reader))
+        return fired ^ base_fired, concepts
