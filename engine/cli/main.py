@@ -141,9 +141,17 @@ def cmd_deidentify(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_app(args: argparse.Namespace, out: TextIO) -> int:
+    from ossdx.cli.app import ALLOW_FLAG, secrets_files, serving, sign_in_configured
+
+    passed = [a for a in args.streamlit_args if a != ALLOW_FLAG]  # the flag may come late
+    allow = args.allow_network_without_sign_in or len(passed) != len(args.streamlit_args)
+    plan = serving(passed, allow_network=allow,
+                   signed_in=sign_in_configured(secrets_files(passed)))
+    if plan.message:
+        sys.stderr.write(plan.message + "\n")
     app = Path(str(resources.files("ossdx.ui").joinpath("streamlit_app.py")))
     command = [sys.executable, "-m", "streamlit", "run", str(app), *streamlit_options(),
-               *args.streamlit_args]
+               *plan.options, *passed]
     if args.kb:
         os.environ["OSSDX_KB"] = str(Path(args.kb).resolve())
     out.flush()
@@ -213,7 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser(sub)
     COMMANDS.setdefault("db", db.run)
 
-    p = sub.add_parser("app", help="start the Streamlit app")
+    p = sub.add_parser("app", help="start the Streamlit app (on 127.0.0.1 only unless "
+                                   "sign-in is configured)")
+    p.add_argument("--allow-network-without-sign-in", action="store_true",
+                   help="allow --server.address other than 127.0.0.1 without sign-in "
+                        "(anyone on the network can then read any trainee's progress)")
     p.add_argument("streamlit_args", nargs=argparse.REMAINDER,
                    help="further arguments for 'streamlit run'")
     return parser
