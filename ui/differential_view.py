@@ -127,6 +127,8 @@ def _contrast_card(ctx: Context, case: Case, differential: Differential) -> None
                 st.markdown(f"**Favours {safe(name, line_start=False)}**")
                 lines = []
                 for s in signs:
+                    if s.finding in case.findings and not s.entered:
+                        continue  # another value was entered: not a sign to look for
                     factor = (s.first_factor, s.second_factor)
                     status = " · :material/check: entered" if s.entered else ""
                     needs = f" · needs {safe(kb.vocabulary.modalities[s.modality].name)}" \
@@ -138,14 +140,16 @@ def _contrast_card(ctx: Context, case: Case, differential: Differential) -> None
                 st.markdown("\n".join(lines) if lines else "*no sign in the rules*")
 
 
-def _why_not(ctx: Context, differential: Differential, entries: Sequence[Entry],
-             key: str) -> None:
-    lower = [e.id for e in entries[1:]]
+@st.fragment
+def _why_not(ctx: Context, differential: Differential, key: str) -> None:
+    """Every diagnosis below the leader can be asked about (a fragment: choosing one
+    redraws only this part)."""
+    lower = [e.id for e in differential.entries[1:]]
     if not lower:
         return
-    names = {e.id: e.name for e in differential.entries}
+    names = {e.id: f"{e.name} ({percent(e.probability)})" for e in differential.entries}
     st.markdown("##### Why not …?")
-    choice = st.selectbox("Why not", lower, index=None, key=f"whynot.{key}",
+    choice = st.selectbox("Why not this diagnosis?", lower, index=None, key=f"whynot.{key}",
                           format_func=lambda d: names[d], label_visibility="collapsed",
                           placeholder="Choose a lower diagnosis to see what kept it out")
     if choice is None:
@@ -222,10 +226,19 @@ def export_buttons(ctx: Context, differential: Differential, advice: Advice | No
     """Download buttons: Markdown report, JSON in the CLI's format, FHIR DiagnosticReport."""
     kb = ctx.kb
     stem = _file_stem(differential.case)
-    markdown = to_markdown(kb, differential, advice, not_assessed=not_assessed)
-    data = json.dumps(diagnosis_json(kb, differential, advice), indent=2, ensure_ascii=False)
-    fhir = json.dumps(to_fhir(kb, differential, markdown=markdown), indent=2,
-                      ensure_ascii=False)
+    not_assessed = tuple(not_assessed)
+
+    def markdown() -> str:  # each file is written when its button is clicked
+        return to_markdown(kb, differential, advice, not_assessed=not_assessed)
+
+    def data() -> str:
+        return json.dumps(diagnosis_json(kb, differential, advice), indent=2,
+                          ensure_ascii=False)
+
+    def fhir() -> str:
+        return json.dumps(to_fhir(kb, differential, markdown=markdown()), indent=2,
+                          ensure_ascii=False)
+
     st.markdown("##### Export")
     cols = st.columns(3)
     cols[0].download_button("Markdown report", markdown, file_name=f"ossdx-{stem}.md",
@@ -238,6 +251,52 @@ def export_buttons(ctx: Context, differential: Differential, advice: Advice | No
                             mime="application/fhir+json", key=f"export.{key}.fhir",
                             on_click="ignore", icon=":material/local_hospital:",
                             width="stretch", help="FHIR R4 DiagnosticReport, status preliminary")
+
+
+@st.fragment
+def _reasons(ctx: Context, differential: Differential, key: str) -> None:
+    """The reasons of one diagnosis at a time, the leader first (a fragment: choosing
+    another redraws only this part, and the page does not draw fifteen of them)."""
+    st.markdown("##### Differential, with the reasons")
+    entries = {e.id: e for e in differential.entries}
+    ranks = {e.id: i for i, e in enumerate(differential.entries, 1)}
+    widget = f"reasons.{key}"
+    if st.session_state.get(widget) not in entries:
+        st.session_state.pop(widget, None)
+    chosen = st.selectbox(
+        "Reasons for", list(entries), key=widget,
+        format_func=lambda d: f"{ranks[d]}. {entries[d].name} — "
+                              f"{percent(entries[d].probability)}")
+    entry = entries[chosen or differential.leader.id]
+    with st.container(border=True, key=f"reasons_{key}"):
+        _entry_details(ctx, differential, entry)
+
+
+def analyse(ctx: Context, case: Case, topic: str | None,
+            not_assessed: Sequence[str]) -> tuple[Differential, Advice]:
+    """The differential (experta) and the advice of a case, computed once per state of
+    the case (a rerun that changes nothing, or a page visit, reuses them)."""
+    key = (ctx.kb.fingerprint, case_key(case), topic, tuple(not_assessed))
+    memo = st.session_state.get(RESULTS)
+    if memo is not None and memo[0] == key:
+        return memo[1], memo[2]
+    differential = ctx.reasoner.diagnose(case)
+    advice = ctx.advisor.advise(case, topic, not_assessed, trace=differential.trace)
+    st.session_state[RESULTS] = (key, differential, advice)
+    return differential, advice
+
+
+def case_key(case: Case) -> tuple[object, ...]:
+    """Everything of a case that the differential and the advice depend on."""
+    def frozen(value: object) -> object:
+        return tuple(sorted(value)) if isinstance(value, (set, frozenset, list)) else value
+
+    return (tuple((k, frozen(v)) for k, v in case.findings.items()),
+            tuple(sorted((k, frozen(v)) for k, v in case.patient.items())),
+            tuple(sorted(case.modalities)), case.id, case.title)
+
+
+RESULTS = "results.memo"
 
 
 # ------------------------------------------------------------------ the whole panel
@@ -259,12 +318,8 @@ def render_results(ctx: Context, case: Case, differential: Differential, advice:
         st.caption(f"{hidden} more below {kb.settings.show_above:.0%}.")
     _contrast_card(ctx, case, differential)
     _pitfalls(differential)
-    st.markdown("##### Differential, with the reasons")
-    for rank, entry in enumerate(entries, 1):
-        with st.expander(f"{rank}. {safe(entry.name, line_start=False)} — "
-                         f"{percent(entry.probability)}", expanded=rank == 1):
-            _entry_details(ctx, differential, entry)
-    _why_not(ctx, differential, entries, key)
+    _reasons(ctx, differential, key)
+    _why_not(ctx, differential, key)
     _recommendations(ctx, differential, advice)
     export_buttons(ctx, differential, advice, not_assessed, key)
     st.caption(safe(kb.manifest.disclaimer))

@@ -6,6 +6,7 @@ canonical case state (see :mod:`ui.state`) and write back through callbacks.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import streamlit as st
@@ -100,17 +101,24 @@ def modality_picker(kb: KnowledgeBase) -> list[str]:
         help="Only findings these studies can show are asked.")
 
 
-def patient_form(kb: KnowledgeBase, columns: int = 4) -> None:
-    """The patient context, one widget per field of the knowledge base's patient vocabulary."""
-    fields = [(var, spec) for var, spec in kb.vocabulary.patient.items() if spec.type != "group"]
+def patient_widget(kb: KnowledgeBase, var: str) -> None:
+    """The widget of one patient field (``var`` as in the vocabulary: 'receptors.er')."""
+    spec = kb.vocabulary.patient[var]
+    group = kb.vocabulary.patient.get(var.rsplit(".", 1)[0]) if "." in var else None
+    label = f"{group.name}: {spec.name}" if group is not None else spec.name
+    state.seed(f"patient.{var}", seed_value(spec, state.patient().get(var)))
+    variable_widget(spec, f"patient.{var}", label, on_change=_patient_changed, args=(var,))
+
+
+def patient_form(kb: KnowledgeBase, columns: int = 4, skip: Collection[str] = ()) -> None:
+    """The patient context, one widget per field of the knowledge base's patient vocabulary
+    (but those in ``skip``)."""
+    fields = [var for var, spec in kb.vocabulary.patient.items()
+              if spec.type != "group" and var not in skip]
     cols = st.columns(columns)
-    for i, (var, spec) in enumerate(fields):
-        group = kb.vocabulary.patient.get(var.rsplit(".", 1)[0]) if "." in var else None
-        label = f"{group.name}: {spec.name}" if group is not None else spec.name
-        state.seed(f"patient.{var}", seed_value(spec, state.patient().get(var)))
+    for i, var in enumerate(fields):
         with cols[i % columns]:
-            variable_widget(spec, f"patient.{var}", label, on_change=_patient_changed,
-                            args=(var,))
+            patient_widget(kb, var)
 
 
 def context_panel(kb: KnowledgeBase, *, expanded: bool) -> None:
@@ -118,3 +126,34 @@ def context_panel(kb: KnowledgeBase, *, expanded: bool) -> None:
     with st.expander("Patient and modalities", expanded=expanded, icon=":material/person:"):
         modality_picker(kb)
         patient_form(kb)
+
+
+def context_card(kb: KnowledgeBase, fields: Sequence[str], *, key: str) -> None:
+    """The studies performed and the patient fields the ranking reads, always in view and
+    editable; every other patient field one click away."""
+    with st.container(border=True, key=f"context_{key}"):
+        st.markdown("**The patient and the studies**")
+        modality_picker(kb)
+        cols = st.columns(2)
+        for i, var in enumerate(fields):
+            with cols[i % 2]:
+                patient_widget(kb, var)
+        with st.expander("More about the patient", icon=":material/person:"):
+            patient_form(kb, columns=2, skip=fields)
+
+
+@callback
+def _undo() -> None:
+    state.undo()
+
+
+def undo_notice(key: str) -> None:
+    """After a new case, an example or an upload replaced the case: offer it back."""
+    label = state.undo_offer()
+    if not label:
+        return
+    with st.container(key=f"undo_{key}", horizontal=True, vertical_alignment="center"):
+        st.caption(f"{safe(label, line_start=False)}; the previous case is kept until you "
+                   "change this one.")
+        st.button("Undo", key=f"undo.{key}", on_click=_undo, icon=":material/undo:",
+                  help="Bring back the case that was replaced")

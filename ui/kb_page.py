@@ -9,25 +9,32 @@ markdown escapes it.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import networkx as nx
 import streamlit as st
+from streamlit_cytoscape import EdgeStyle, NodeStyle, streamlit_cytoscape
 
 from ossdx.authoring.coverage import coverage_of_folder
 from ossdx.authoring.graph import (
+    STYLE,
     build_graph,
     diagnosis_subgraph,
     explanation_subgraph,
     finding_subgraph,
+    node_id,
     to_dot,
 )
 from ossdx.kb.model import Kind, KnowledgeBase, Rule
 from ossdx.reasoning.diagnosis import Differential
 from ossdx.reasoning.explain import describe_rule
+from ossdx.ui.text import safe
 
-LEGEND = ("Boxes: findings and their values (blue), patient context (purple), modalities "
-          "(grey). Ellipses: derived concepts. Notes: rules. Octagons: diagnoses. Green "
-          "arrows argue for, red against; dashed arrows are negated conditions.")
+LEGEND = ("Colours: findings and their values (blue), patient context (purple), studies "
+          "(grey), derived concepts (yellow), rules (white), diagnoses (red), pitfalls "
+          "(orange), recommendations (green). Green arrows argue for, red against; dashed "
+          "arrows are negated conditions.")
 
 
 @st.cache_resource(show_spinner=False)
@@ -62,24 +69,156 @@ def render(kb: KnowledgeBase, differential: Differential | None = None) -> None:
 
 
 # ============================================================================ graph
+GRAPH_FONT_PX = 14  # node label size at zoom 1; the layout keeps the first view near zoom 1
+COLUMN_PX = 300  # between the layers of the layout (label width 200 px and a margin)
+ROW_PX = 38  # between the nodes of one layer
+MIN_HEIGHT_PX, MAX_HEIGHT_PX = 420, 1600
+KIND_NAMES = {"finding": "Finding", "value": "Finding value", "patient": "Patient",
+              "modality": "Study", "concept": "Concept", "rule": "Rule",
+              "diagnosis": "Diagnosis", "pitfall": "Pitfall",
+              "recommendation": "Recommendation"}
+EDGE_COLOURS = {"for": "#2e7d32", "against": "#c62828"}
+
+
+def neighbourhood(graph: Any, centre: str, depth: int, limit: int) -> tuple[Any, int]:
+    """The nodes at most ``depth`` steps from ``centre`` (either direction) and their edges,
+    keeping at each step at most ``limit`` new nodes: those joined by the strongest
+    likelihood ratio first, then by kind and label. Also how many nodes were left out."""
+    undirected = graph.to_undirected(as_view=True)
+    kept, frontier, left_out = {centre}, [centre], 0
+    for _ in range(depth):
+        found: dict[str, float] = {}
+        for node in frontier:
+            for other in undirected.neighbors(node):
+                if other in kept:
+                    continue
+                data = graph.get_edge_data(node, other) or graph.get_edge_data(other, node) or {}
+                strength = abs(math.log(data["lr"])) if data.get("lr") else 0.0
+                found[other] = max(found.get(other, 0.0), strength)
+        ranked = sorted(found, key=lambda n: (-found[n], graph.nodes[n].get("kind", ""),
+                                              str(graph.nodes[n].get("label"))))
+        left_out += max(0, len(ranked) - limit)
+        frontier = ranked[:limit]
+        kept.update(frontier)
+    return graph.subgraph(kept), left_out
+
+
+def graph_layout(sub: Any, centre: str) -> tuple[dict[str, tuple[float, float]], int]:
+    """Columns by distance from the centre (the centre alone on the left), nodes of a column
+    by kind and label; and the height (px) in which the first view shows them at about
+    zoom 1, so that labels keep their size."""
+    distance = nx.single_source_shortest_path_length(sub.to_undirected(as_view=True), centre)
+    layers: dict[int, list[str]] = {}
+    for node, d in distance.items():
+        layers.setdefault(d, []).append(node)
+    tallest = max(len(nodes) for nodes in layers.values())
+    height = max(MIN_HEIGHT_PX, min(MAX_HEIGHT_PX, tallest * ROW_PX + 80))
+    positions = {}
+    for d, nodes in layers.items():
+        nodes.sort(key=lambda n: (sub.nodes[n].get("kind", ""), str(sub.nodes[n].get("label"))))
+        top = (height - 80 - (len(nodes) - 1) * ROW_PX) / 2
+        for i, node in enumerate(nodes):
+            positions[node] = (d * COLUMN_PX, top + i * ROW_PX)
+    return positions, height
+
+
+def graph_elements(sub: Any, centre: str) -> tuple[dict[str, Any], int]:
+    """The subgraph as Cytoscape elements (preset positions) and the canvas height."""
+    positions, height = graph_layout(sub, centre)
+    nodes = []
+    for node, data in sub.nodes(data=True):
+        x, y = positions.get(node, (0.0, 0.0))
+        kind = data.get("kind", "")
+        nodes.append({"data": {"id": node, "label": kind, "name": str(data.get("label", node)),
+                               "kind": KIND_NAMES.get(kind, kind),
+                               **({"description": data["description"]}
+                                  if data.get("description") else {})},
+                      "position": {"x": x, "y": y}})
+    edges = []
+    for i, (source, target, data) in enumerate(sub.edges(data=True)):
+        relation = data.get("effect") or ("negated" if data.get("negated") else
+                                          data.get("kind", "condition"))
+        edges.append({"data": {"id": f"e{i}", "source": source, "target": target,
+                               "label": relation}})
+    return {"nodes": nodes, "edges": edges}, height
+
+
+def _node_styles() -> list[Any]:
+    common = {"font-size": GRAPH_FONT_PX, "text-halign": "right", "text-valign": "center",
+              "text-margin-x": 4, "text-wrap": "wrap", "text-max-width": "220px",
+              "width": 14, "height": 14, "color": "#1f2328", "border-width": 1,
+              "border-color": "#57606a"}
+    return [NodeStyle(kind, STYLE.get(kind, ("", "#dddddd"))[1], "name",
+                      custom_styles=dict(common)) for kind in KIND_NAMES]
+
+
+def _edge_styles() -> list[Any]:
+    styles = [EdgeStyle(relation, colour, directed=True,
+                        custom_styles={"width": 2, "arrow-scale": 0.8})
+              for relation, colour in EDGE_COLOURS.items()]
+    styles.append(EdgeStyle("negated", "#57606a", directed=True,
+                            custom_styles={"line-style": "dashed", "width": 1.5}))
+    for relation in ("condition", "has_value", "derives", "evidence", "prior", "warns",
+                     "recommends"):
+        styles.append(EdgeStyle(relation, "#8c959f", directed=True,
+                                custom_styles={"width": 1.2, "arrow-scale": 0.7}))
+    return styles
+
+
+def _node_choice(graph: Any) -> list[str]:
+    order = list(KIND_NAMES)
+    return sorted(graph.nodes, key=lambda n: (order.index(graph.nodes[n].get("kind"))
+                                              if graph.nodes[n].get("kind") in order else 99,
+                                              str(graph.nodes[n].get("label")).lower()))
+
+
 def _graph_section(kb: KnowledgeBase) -> None:
     graph = _graph(kb.fingerprint, kb)
-    focus = st.radio("Show the graph around", ["a diagnosis", "a finding"], horizontal=True,
-                     key="kb_graph_focus")
+    focus = st.radio("Show the graph around", ["a diagnosis", "a finding", "anything (search)"],
+                     horizontal=True, key="kb_graph_focus")
+    left, right = st.columns([3, 2])
     if focus == "a diagnosis":
-        chosen = st.selectbox("Diagnosis", sorted(kb.diagnoses, key=kb.name_of),
-                              format_func=kb.name_of, key="kb_graph_diagnosis")
-        sub = diagnosis_subgraph(graph, chosen)
-        st.caption(f"Everything that can raise or lower {kb.name_of(chosen)}: its rules, "
-                   "their conditions, and the concepts upstream with their own rules.")
+        chosen = left.selectbox("Diagnosis", sorted(kb.diagnoses, key=kb.name_of),
+                                format_func=kb.name_of, key="kb_graph_diagnosis")
+        sub, centre = diagnosis_subgraph(graph, chosen), node_id("diagnosis", chosen)
+        about = f"what can raise or lower {kb.name_of(chosen)}"
+    elif focus == "a finding":
+        chosen = left.selectbox("Finding", sorted(kb.findings, key=kb.name_of),
+                                format_func=kb.name_of, key="kb_graph_finding")
+        sub, centre = finding_subgraph(graph, chosen), node_id("finding", chosen)
+        about = f"what the answer to '{kb.name_of(chosen)}' can reach"
     else:
-        chosen = st.selectbox("Finding", sorted(kb.findings, key=kb.name_of),
-                              format_func=kb.name_of, key="kb_graph_finding")
-        sub = finding_subgraph(graph, chosen)
-        st.caption(f"Everything the answer to '{kb.name_of(chosen)}' can reach.")
-    dot = to_dot(sub, name=chosen)
-    st.graphviz_chart(dot, width="stretch")
+        nodes = _node_choice(graph)
+        centre = left.selectbox(
+            "Search for a finding, a rule, a concept or a diagnosis", nodes,
+            key="kb_graph_search", placeholder="type to search",
+            format_func=lambda n: f"{KIND_NAMES.get(graph.nodes[n].get('kind'), '')}: "
+                                  f"{graph.nodes[n].get('label')}")
+        chosen = centre.split(":", 1)[-1]
+        sub = graph
+        about = f"the neighbourhood of {graph.nodes[centre].get('label')}"
+    with right:
+        depth = st.slider("Neighbourhood depth (steps from it)", 1, 5, 2, key="kb_graph_depth",
+                          help="1: the rules that conclude or read it; 2: also their "
+                               "conditions or conclusions; and so on")
+        limit = st.select_slider("At most, new nodes per step", [10, 15, 20, 30, 50, 100],
+                                 value=15, key="kb_graph_limit",
+                                 help="The strongest rules first; more nodes, smaller labels")
+    if centre not in sub:
+        st.info("Nothing in the knowledge base reads or concludes this yet.")
+        return
+    near, left_out = neighbourhood(sub, centre, depth, limit)
+    more = f" ({left_out} more left out: raise the limit to see them)" if left_out else ""
+    st.caption(f"{safe(about, line_start=False)}: {near.number_of_nodes()} nodes within "
+               f"{depth} step{'s' if depth > 1 else ''}{more}. Drag to pan, scroll or use the "
+               "buttons to zoom, click a node for its details.")
+    elements, height = graph_elements(near, centre)
+    streamlit_cytoscape(elements, layout={"name": "preset", "fit": True, "padding": 24,
+                                          "animate": False},
+                        node_styles=_node_styles(), edge_styles=_edge_styles(), height=height,
+                        key=f"kb_graph_view_{centre}_{depth}_{limit}")
     st.caption(LEGEND)
+    dot = to_dot(near, name=chosen)
     st.download_button("Download this graph (DOT)", dot, file_name=f"{chosen}.dot",
                        mime="text/vnd.graphviz", key="kb_graph_download")
 

@@ -42,6 +42,11 @@ def _new_case() -> None:
     state.reset()
 
 
+@callback
+def _undo() -> None:
+    state.undo()
+
+
 def _sidebar() -> None:
     context, errors = current_context()
     with st.sidebar:
@@ -56,6 +61,9 @@ def _sidebar() -> None:
                         f" · {count} finding{'' if count == 1 else 's'}")
             st.button("New case", key="sidebar.new_case", on_click=_new_case,
                       icon=":material/add:", width="stretch")
+            if state.undo_offer():  # a new case never loses the last one: one undo
+                st.button("Undo: bring back the previous case", key="sidebar.undo",
+                          on_click=_undo, icon=":material/undo:", width="stretch")
             st.info(safe(kb.manifest.disclaimer), icon=":material/info:")
     if errors:
         where = f"; still serving version {context.kb.version}" if context is not None else ""
@@ -77,10 +85,20 @@ def run() -> None:
         pages["Learn"].append(st.Page(PAGE_DIR / "cohort.py", title="Cohort",
                                       icon=":material/groups:", url_path="cohort"))
     page = st.navigation(pages)
+    loading = st.empty()
+    if not _WARM:  # a new server's first page loads and compiles the knowledge base
+        loading.info("Loading the knowledge base and compiling its rules…",
+                     icon=":material/hourglass_top:")
     try:
         state.init()
+        state.restore_from_url()  # a reload or a shared link: the case from the address
         _sidebar()
+        _WARM.append(True)
     except Exception:
         logger.exception("the app shell failed")
         st.error("The app could not start completely; the details are in the server log.")
+    loading.empty()
     page.run()
+
+
+_WARM: list[bool] = []  # non-empty once a page of this server has loaded the knowledge base

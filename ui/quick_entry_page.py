@@ -13,8 +13,8 @@ from ossdx.reasoning.cases import parse_case
 
 from . import state
 from .boundary import callback
-from .differential_view import render_results
-from .inputs import context_panel, seed_value, variable_widget, widget_value
+from .differential_view import analyse, render_results
+from .inputs import context_panel, seed_value, undo_notice, variable_widget, widget_value
 from .resources import Context
 from .text import problem_lines, safe
 
@@ -104,6 +104,7 @@ def render(ctx: Context) -> None:
     st.title("Quick entry")
     st.caption("All findings on one screen: fill in what you see, leave the rest as 'not "
                "assessed', and get the ranked differential in one click.")
+    undo_notice("quick")
     context_panel(kb, expanded=True)
     form, upload = st.columns([3, 1], gap="medium")
     with upload:
@@ -111,6 +112,7 @@ def render(ctx: Context) -> None:
     with form:
         _finding_form(kb)
     state.forget_widgets("answer.")
+    state.sync_url()  # the case lives in the address here too: a reload keeps it
     if not state.findings():
         return
     built = state.build_case(kb, infer_modalities=True)
@@ -121,8 +123,7 @@ def render(ctx: Context) -> None:
         name = kb.findings[finding].name if finding in kb.findings else finding
         st.warning(f"{safe(name, line_start=False)}: not used ({safe(reason, line_start=False)})")
     case = built.case
-    differential = ctx.reasoner.diagnose(case)
-    advice = ctx.advisor.advise(case, state.topic(), state.skipped())
+    differential, advice = analyse(ctx, case, state.topic(), state.skipped())
     st.divider()
     render_results(ctx, case, differential, advice, key="quick",
                    not_assessed=state.skipped())

@@ -39,7 +39,7 @@ from ossdx.response.files import (
     make_response_case,
 )
 from ossdx.ui.resources import knowledge_base_holder
-from ossdx.ui.text import problem_lines, safe
+from ossdx.ui.text import code, problem_lines, safe
 
 logger = logging.getLogger("ossdx.ui")
 
@@ -53,6 +53,7 @@ META = f"{P}meta"  # id, title, narrative, source, patient, treatment, truth of 
 ORIGIN = f"{P}origin"
 LOAD_ERRORS = f"{P}load_errors"
 SAVED = f"{P}saved_form"  # a copy of the form, restored after a visit to another page
+CHOICE = f"{P}case_choice"  # the case picker: the response case on screen, if any
 MAX_FORM_LESIONS = 20
 META_KEYS = ("id", "title", "narrative", "source", "patient", "treatment", "truth")
 NOT_GIVEN = ""
@@ -157,7 +158,10 @@ def _load(doc: Document, kb: KnowledgeBase, criteria: ResponseCriteria) -> None:
     _fill_form(case, doc.data, doc.name, kb, criteria)
 
 
-def _load_file(path: Path, kb: KnowledgeBase, criteria: ResponseCriteria) -> None:
+def _load_file(path: Path, kb: KnowledgeBase, criteria: ResponseCriteria,
+               title: str | None = None) -> None:
+    """Load a response file; the case picker then shows ``title`` (the file's entry)."""
+    st.session_state[CHOICE] = title
     try:
         _load(read_document(path, max_bytes=MAX_BYTES, name=path.name), kb, criteria)
     except InputError as exc:
@@ -168,15 +172,16 @@ def _load_file(path: Path, kb: KnowledgeBase, criteria: ResponseCriteria) -> Non
 
 
 def _load_choice(cases: dict[str, Path], kb: KnowledgeBase, criteria: ResponseCriteria) -> None:
-    chosen = st.session_state.get(f"{P}case_choice")
+    chosen = st.session_state.get(CHOICE)
     if chosen in cases:
-        _load_file(cases[chosen], kb, criteria)
+        _load_file(cases[chosen], kb, criteria, chosen)
 
 
 def _load_upload(kb: KnowledgeBase, criteria: ResponseCriteria) -> None:
     upload = st.session_state.get(f"{P}upload")
     if upload is None:
         return
+    st.session_state[CHOICE] = None  # the picker no longer names the case on screen
     try:
         _load(parse_bytes(upload.getvalue(), upload.name, MAX_BYTES), kb, criteria)
     except InputError as exc:
@@ -187,7 +192,7 @@ def _load_upload(kb: KnowledgeBase, criteria: ResponseCriteria) -> None:
 
 
 def _form_keys() -> list[str]:
-    fixed = (WEEKS, BASELINE_MODS, FOLLOWUP_MODS, LESION_COUNT, NEW_COUNT, f"{P}case_choice")
+    fixed = (WEEKS, BASELINE_MODS, FOLLOWUP_MODS, LESION_COUNT, NEW_COUNT, CHOICE)
     return [k for k in list(st.session_state)
             if isinstance(k, str) and (k in fixed or k.startswith((f"{P}lesion_", f"{P}new_")))]
 
@@ -209,6 +214,7 @@ def _restore_form() -> bool:
 def _new_form() -> None:
     _clear_form()
     ss = st.session_state
+    ss[CHOICE] = None
     ss[WEEKS] = None
     ss[BASELINE_MODS] = []
     ss[FOLLOWUP_MODS] = []
@@ -369,7 +375,13 @@ def _message_lines(problems: list[Problem]) -> str:
     return "  \n".join(safe(p.message) for p in problems)
 
 
-def _show_sets(result: Assessment) -> None:
+def _modality_names(kb: KnowledgeBase, ids: Any) -> str:
+    """Modality ids as the knowledge base names them ('bone_scan' -> 'Bone scan')."""
+    modalities = kb.vocabulary.modalities
+    return ", ".join(modalities[m].name if m in modalities else str(m) for m in ids)
+
+
+def _show_sets(kb: KnowledgeBase, result: Assessment) -> None:
     criteria = result.criteria
     columns = st.columns(len(criteria.sets))
     for column, criteria_set in zip(columns, criteria.sets, strict=True):
@@ -377,16 +389,17 @@ def _show_sets(result: Assessment) -> None:
         with column:
             st.metric(safe(criteria_set.short_name), verdict.category,
                       help=safe(criteria_set.name))
+            reads = _modality_names(kb, criteria_set.modalities)
             st.markdown(f"**{safe(criteria.category(verdict.category).name, line_start=False)}**"
-                        f"  \nreads {safe(', '.join(criteria_set.modalities), line_start=False)}")
+                        f"  \nreads {safe(reads, line_start=False)}")
             for reason in verdict.criteria:
                 where = (f" ({safe('; '.join(reason.lesions), line_start=False)})"
                          if reason.lesions else "")
                 st.markdown(f"- {safe(reason.text, line_start=False)}{where}  \n"
-                            f"  `{safe(reason.rule, line_start=False)}`")
+                            f"  rule {code(reason.rule)}")
 
 
-def _show_lesions(result: Assessment) -> None:
+def _show_lesions(kb: KnowledgeBase, result: Assessment) -> None:
     sets = result.criteria.sets
     rows = []
     for lesion in result.lesions:
@@ -396,7 +409,7 @@ def _show_lesions(result: Assessment) -> None:
         row["size change (%)"] = None if change is None else round(change, 1)
         rows.append(row)
     for new in result.new_lesions:
-        row = {"lesion": f"new: {new['site']} ({new['modality']})"}
+        row = {"lesion": f"new: {new['site']} ({_modality_names(kb, [new['modality']])})"}
         row.update({s.short_name: "counted" if s.id in new["seen_by"] else "not read"
                     for s in sets})
         rows.append(row)
@@ -412,13 +425,14 @@ def _show_caveats(result: Assessment) -> None:
                    f"({safe(sets + where, line_start=False)})  \n{safe(caveat.text)}")
 
 
-def _show_definitions(criteria: ResponseCriteria) -> None:
+def _show_definitions(kb: KnowledgeBase, criteria: ResponseCriteria) -> None:
     with st.expander("The criteria side by side"):
         columns = st.columns(len(criteria.sets))
         for column, criteria_set in zip(columns, criteria.sets, strict=True):
             with column:
+                reads = _modality_names(kb, criteria_set.modalities)
                 st.markdown(f"**{safe(criteria_set.name, line_start=False)}**  \n"
-                            f"reads {safe(', '.join(criteria_set.modalities), line_start=False)}")
+                            f"reads {safe(reads, line_start=False)}")
                 for category in criteria.categories:
                     lines = criteria_set.definitions.get(category.id, ())
                     if lines:
@@ -465,11 +479,14 @@ def _source_section(kb_root: Path, kb: KnowledgeBase, criteria: ResponseCriteria
         st.markdown("**The seed exhibit's post-treatment cases**")
         for title, path in seeds:
             st.button(safe(title, line_start=False), key=f"{P}seed_{path.stem}",
-                      on_click=_load_file, args=(path, kb, criteria), width="stretch")
+                      on_click=_load_file, args=(path, kb, criteria, title), width="stretch",
+                      wrap=True)
     left, middle, right = st.columns([3, 1, 3])
     with left:
-        st.selectbox("Any response case", list(titles), key=f"{P}case_choice",
-                     format_func=lambda t: t)
+        if st.session_state.get(CHOICE) not in titles:
+            st.session_state[CHOICE] = None
+        st.selectbox("Any response case", list(titles), key=CHOICE, index=None,
+                     placeholder="choose a response case", format_func=lambda t: t)
     with middle:
         st.write("")
         st.button("Load", key=f"{P}load_case", on_click=_load_choice,
@@ -522,7 +539,7 @@ def render(kb_root: Path) -> None:
     if not st.session_state.get(BASELINE_MODS) or not st.session_state.get(FOLLOWUP_MODS):
         st.info("Choose the modalities of both studies and describe the lesions, or load a "
                 "case above.")
-        _show_definitions(criteria)
+        _show_definitions(kb, criteria)
         return
     data = _form_data(kb, criteria)
     try:
@@ -531,14 +548,14 @@ def render(kb_root: Path) -> None:
         st.error("**The comparison is not complete yet**  \n" + _message_lines(exc.problems))
         return
     result = assessor.assess(case)
-    _show_sets(result)
+    _show_sets(kb, result)
     _show_truth(result)
     st.markdown("**Each lesion**")
-    _show_lesions(result)
+    _show_lesions(kb, result)
     if result.caveats:
         st.markdown("**Caveats**")
         _show_caveats(result)
-    _show_definitions(criteria)
+    _show_definitions(kb, criteria)
     name = (st.session_state.get(META) or {}).get("id") or "response"
     st.download_button("Download as a response file", dump_yaml(data),
                        file_name=f"{name}.yaml", mime="application/x-yaml",

@@ -19,6 +19,12 @@ def safe(text: object, *, line_start: bool = True) -> str:
     return escape_markdown(text, line_start=line_start).replace(":", "\\:")
 
 
+def code(text: object) -> str:
+    """``text`` as a Markdown code span: shown literally, with no backslashes (for ids)."""
+    flat = " ".join(str(text).split()).replace("`", "'")
+    return f"`{flat}`"
+
+
 def problem_lines(problems: Iterable[Problem | str]) -> str:
     """Problems as Markdown, one line each (``file:line: message``), shown literally."""
     return "  \n".join(safe(str(p)) for p in problems)

@@ -1,4 +1,12 @@
-"""Work-up page: one question at a time, every answer changeable, the differential live."""
+"""Work-up page: the patient and the studies first, then one question at a time, every answer
+changeable, the differential live.
+
+The context card (studies performed, the patient fields the ranking reads) stays in view and
+editable. Until a study is chosen the question card is the context step, and the work-up
+never says it is done while the advisor reports context missing. The case is written into
+the page's address after every change (see :mod:`ui.state`), so a reload keeps it and a link
+shares it.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +16,17 @@ import streamlit as st
 
 from ossdx.advice.questions import Advice, Question
 from ossdx.kb.case import Case
+from ossdx.kb.model import MODALITIES
+from ossdx.reasoning.diagnosis import Differential
 
 from . import state
 from .boundary import callback
-from .differential_view import render_results
-from .inputs import NOT_ASSESSED, context_panel, value_label
+from .differential_view import analyse, render_results
+from .inputs import NOT_ASSESSED, context_card, undo_notice, value_label
 from .resources import Context
 from .text import percent, problem_lines, safe
+
+SKIP_CONTEXT = "workup.skip_context"  # the user chose to go on without the patient fields
 
 
 def next_question(advice: Advice, keep_asking: bool) -> Question | None:
@@ -61,6 +73,11 @@ def _unskip(finding: str) -> None:
     state.unskip(finding)
 
 
+@callback
+def _skip_context() -> None:
+    st.session_state[SKIP_CONTEXT] = True
+
+
 def _case_card(ctx: Context) -> None:
     data = state.meta()
     if not (data.get("title") or data.get("narrative")):
@@ -89,18 +106,63 @@ def _case_story(data: dict[str, Any]) -> None:
     if data.get("narrative"):
         st.markdown(safe(data["narrative"]))
     if data.get("source"):
+        origin = str(data.get("origin") or "").removeprefix(state.EXAMPLE)
         st.caption(f"Source: {safe(data['source'], line_start=False)} · loaded from "
-                   f"{safe(data.get('origin', ''), line_start=False)}")
+                   f"{safe(origin, line_start=False)}")
 
 
-def _question_card(ctx: Context, case: Case, advice: Advice) -> None:
+def _missing_text(advice: Advice) -> str:
+    names = [name for var, name in advice.missing if var != MODALITIES]
+    parts = []
+    if any(var == MODALITIES for var, _ in advice.missing):
+        parts.append("the studies performed")
+    parts += names
+    return ", ".join(parts)
+
+
+def _context_step(advice: Advice) -> bool:
+    """The first step, while it is not complete: choose the studies (and give the patient
+    fields that could change the leader, unless the user goes on without them)."""
+    no_study = any(var == MODALITIES for var, _ in advice.missing)
+    patient_missing = [name for var, name in advice.missing if var != MODALITIES]
+    started = bool(state.findings() or state.skipped())  # later, missing fields are a note
+    if not no_study and (not patient_missing or started or st.session_state.get(SKIP_CONTEXT)):
+        return False
+    with st.container(border=True, key="context_step"):
+        st.markdown("**First, the patient and the studies**")
+        if no_study:
+            st.markdown("Choose the studies performed in the box above: the questions ask "
+                        "only about what those studies can show.")
+        if patient_missing and not no_study:
+            st.markdown("Still to give (each could change the leading diagnosis): "
+                        + safe(", ".join(patient_missing), line_start=False)
+                        + ". 'Unknown' is an answer too.")
+            st.button("Go on without them", key="workup.skip_context",
+                      on_click=_skip_context, type="tertiary", icon=":material/arrow_forward:",
+                      help="Ask about the findings now; the work-up will not be called done "
+                           "while these are missing")
+    return True
+
+
+def _question_card(ctx: Context, advice: Advice) -> None:
     kb = ctx.kb
+    if _context_step(advice):
+        return
     keep = bool(st.session_state.get("workup.keep_asking"))
     question = next_question(advice, keep)
     if question is None:
         with st.container(key="question_done"):
-            if advice.stop_reason:
+            no_study = any(var == MODALITIES for var, _ in advice.missing)
+            if no_study or (advice.missing and advice.stop_reason
+                            and advice.stop_reason.startswith("Not finished")):
+                st.warning(safe(advice.stop_reason or "Not finished: "
+                                + _missing_text(advice) + " missing."),
+                           icon=":material/pending:")
+            elif advice.stop_reason:
                 st.success(safe(advice.stop_reason), icon=":material/check_circle:")
+                if advice.missing:
+                    st.caption("Not given yet, and could change the leader: "
+                               + safe(_missing_text(advice), line_start=False))
             else:
                 st.info("No further question: every relevant finding has been answered or "
                         "marked not assessed, or none can change the differential.")
@@ -111,13 +173,13 @@ def _question_card(ctx: Context, case: Case, advice: Advice) -> None:
     finding, topic = question.finding, question.topic
     number = len(state.findings()) + len(state.skipped()) + 1
     with st.container(border=True, key="question"):
+        if advice.missing:
+            st.caption(":material/pending: Not given yet, and could change the leader: "
+                       + safe(_missing_text(advice), line_start=False))
         st.caption(f"Question {number} · {safe(kb.topics.get(topic, topic), line_start=False)}")
-        st.markdown(f"#### {safe(question.text, line_start=False)}")
-        st.markdown(safe(question.help))
-        if spec.needs:
-            names = ", ".join(kb.vocabulary.modalities[m].name for m in spec.needs
-                              if m in kb.vocabulary.modalities)
-            st.caption(f"Seen on: {safe(names, line_start=False)}")
+        st.subheader(safe(question.text, line_start=False), anchor=False)
+        if question.help:
+            st.markdown(safe(question.help))
         if spec.type in ("number", "integer"):
             low, high = spec.range or (None, None)
             st.number_input(safe(spec.name), min_value=low, max_value=high, value=None,
@@ -125,18 +187,23 @@ def _question_card(ctx: Context, case: Case, advice: Advice) -> None:
             st.button("Record", key=f"ask.{finding}.record", type="primary",
                       on_click=_answer_number, args=(finding, topic))
         else:
-            values = [o.value for o in question.outcomes]
-            cols = st.columns(min(2, len(values)))
-            for i, value in enumerate(values):
-                item = spec.values[value]
-                cols[i % len(cols)].button(
-                    safe(item.label), key=f"ask.{finding}.{value}", on_click=_answer,
-                    args=(finding, value, topic), width="stretch",
-                    help=safe(item.help) if item.help else None)
+            for outcome in question.outcomes:
+                item = spec.values[outcome.value]
+                st.button(safe(item.label), key=f"ask.{finding}.{outcome.value}",
+                          on_click=_answer, args=(finding, outcome.value, topic),
+                          width="stretch", wrap=True,
+                          help=safe(item.help) if item.help else None)
         st.button(NOT_ASSESSED.capitalize(), key=f"ask.{finding}.skip", type="tertiary",
                   on_click=_skip, args=(finding, topic), icon=":material/skip_next:")
+        if spec.needs:
+            names = ", ".join(kb.vocabulary.modalities[m].name for m in spec.needs
+                              if m in kb.vocabulary.modalities)
+            st.caption(f"Seen on: {safe(names, line_start=False)}")
         with st.expander("WHY this question?", icon=":material/help:"):
             st.markdown(safe(question.why(kb)))
+            st.caption("A bit measures uncertainty: one bit is a toss-up between two equally "
+                       "likely diagnoses, two bits four of them; the differential now holds "
+                       f"{advice.entropy:.2f} bits.")
             lines = []
             for outcome in question.outcomes:
                 lines.append(f"- If **{safe(outcome.label, line_start=False)}** "
@@ -154,7 +221,7 @@ def _answers(ctx: Context, unused: dict[str, str]) -> None:
         st.caption("None yet: answer the question above, or load an example.")
     for finding, value in answered.items():
         spec = kb.findings.get(finding)
-        name, control, action = st.columns([4, 5, 1], vertical_alignment="center")
+        name, control, action = st.columns([4, 5, 2], vertical_alignment="center")
         if spec is None:
             name.markdown(f"~~{safe(finding, line_start=False)}~~")
         else:
@@ -173,8 +240,10 @@ def _answers(ctx: Context, unused: dict[str, str]) -> None:
                                  format_func=lambda v, s=spec: value_label(s, v),
                                  on_change=_changed, args=(finding,),
                                  label_visibility="collapsed")
-        action.button("", key=f"withdraw.{finding}", on_click=_withdraw, args=(finding,),
-                      type="tertiary", icon=":material/close:", help="Withdraw this answer")
+        label = spec.name if spec is not None else finding
+        action.button("Withdraw", key=f"withdraw.{finding}", on_click=_withdraw,
+                      args=(finding,), type="tertiary",
+                      help=f"Withdraw the answer to {safe(label, line_start=False)}")
         if finding in unused:
             st.caption(f"↳ not used: {safe(unused[finding], line_start=False)}")
     if state.skipped():
@@ -187,25 +256,43 @@ def _answers(ctx: Context, unused: dict[str, str]) -> None:
                           help="Ask this question again")
 
 
+def _leader_line(differential: Differential) -> None:
+    """The leader in one line above the questions (on a phone the differential is below)."""
+    leader = differential.leader
+    with st.container(key="leader_summary"):
+        st.markdown(f"Leading: **{safe(leader.name, line_start=False)}** · "
+                    f"{percent(leader.probability)}")
+
+
+def _url_problems() -> None:
+    problems = st.session_state.pop(state.URL_PROBLEMS, None)
+    if problems:
+        st.warning("The link held what this knowledge base does not know; it was left out:  \n"
+                   + problem_lines(problems), icon=":material/link_off:")
+
+
 def render(ctx: Context) -> None:
     """The work-up page."""
     kb = ctx.kb
     st.title("Work-up")
-    st.caption("Set the patient and the studies done, then answer one question at a time; "
-               "the differential updates after each answer.")
+    _url_problems()
+    undo_notice("workup")
     _case_card(ctx)
-    context_panel(kb, expanded=not state.findings())
-    built = state.build_case(kb)
-    if built.case is None:
-        st.error(problem_lines(built.problems))
-        return
-    case = built.case
-    differential = ctx.reasoner.diagnose(case)
-    advice = ctx.advisor.advise(case, state.topic(), state.skipped())
     left, right = st.columns([5, 7], gap="large")
     with left:
-        _question_card(ctx, case, advice)
+        fields = [var.removeprefix("patient.") for var in ctx.advisor.context_fields()]
+        context_card(kb, fields, key="workup")
+        built = state.build_case(kb)
+        if built.case is None:
+            st.error(problem_lines(built.problems))
+            state.sync_url()
+            return
+        case: Case = built.case
+        differential, advice = analyse(ctx, case, state.topic(), state.skipped())
+        _leader_line(differential)
+        _question_card(ctx, advice)
         _answers(ctx, built.unused)
     with right:
         render_results(ctx, case, differential, advice, key="workup",
                        not_assessed=state.skipped())
+    state.sync_url()

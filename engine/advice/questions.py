@@ -158,6 +158,7 @@ class Advice:
     # what the work-up still lacks: ('modalities', ...) when no study was chosen, and each
     # patient field not given whose value could change the leader; (variable, its name)
     missing: tuple[tuple[str, str], ...] = ()
+    entropy: float = 0.0  # of the differential the advice was given for, in bits
 
     @property
     def finished(self) -> bool:
@@ -518,15 +519,18 @@ class QuestionAdvisor:
         test = self._next_test(case, ranked[0].gain if ranked else 0.0, not_assessed, context,
                                remaining)
         missing = self.missing_context(case, context)
+        bits = entropy(probs)
         if probs[leader] >= threshold:
             return Advice(None, f"{kb.name_of(leader)} has reached {probs[leader]:.0%} "
-                          f"(threshold {threshold:.0%}).", test, tuple(ranked), missing)
+                          f"(threshold {threshold:.0%}).", test, tuple(ranked), missing, bits)
         if not ranked or not self.leader_can_change(facts, trace, remaining):
             if missing:  # never 'nothing could change it' while the context is incomplete
-                return Advice(None, missing_reason(missing), test, tuple(ranked), missing)
+                return Advice(None, missing_reason(missing), test, tuple(ranked), missing,
+                              bits)
             return Advice(None, "No remaining answers, even all together, could change the "
-                          f"leading diagnosis ({kb.name_of(leader)}).", test, tuple(ranked))
-        return Advice(self.pick(ranked, last_topic), None, test, tuple(ranked), missing)
+                          f"leading diagnosis ({kb.name_of(leader)}).", test, tuple(ranked),
+                          (), bits)
+        return Advice(self.pick(ranked, last_topic), None, test, tuple(ranked), missing, bits)
 
     def missing_context(self, case: Case, context: Context) -> tuple[tuple[str, str], ...]:
         """What the work-up lacks: the studies performed when none was chosen, and each
@@ -539,7 +543,7 @@ class QuestionAdvisor:
         facts, trace, base = context
         scores = np.array([base[d] for d in self.diagnoses])
         leader = int(np.round(_softmax(scores), 12).argmax())
-        for var in self._context_fields():
+        for var in self.context_fields():
             field = var.removeprefix(PATIENT)
             if field in case.patient:
                 continue
@@ -550,7 +554,7 @@ class QuestionAdvisor:
                 missing.append((var, spec.name))
         return tuple(missing)
 
-    def _context_fields(self) -> list[str]:
+    def context_fields(self) -> list[str]:
         """Patient fields with a list of values that some scoring rule can read."""
         if self._context_vars is None:
             read: set[str] = set()
