@@ -264,6 +264,17 @@ def _leader_line(differential: Differential) -> None:
                     f"{percent(leader.probability)}")
 
 
+CARD_FIELDS = 4  # patient fields in the context card; the rest are one click away
+
+
+def _card_fields(ctx: Context) -> list[str]:
+    """The patient fields the ranking reads most, and any given already (so that what was
+    entered stays in view)."""
+    ranked = [var.removeprefix("patient.") for var in ctx.advisor.context_fields()]
+    given = set(state.patient())
+    return [v for i, v in enumerate(ranked) if i < CARD_FIELDS or v in given]
+
+
 def _url_problems() -> None:
     problems = st.session_state.pop(state.URL_PROBLEMS, None)
     if problems:
@@ -280,8 +291,7 @@ def render(ctx: Context) -> None:
     _case_card(ctx)
     left, right = st.columns([5, 7], gap="large")
     with left:
-        fields = [var.removeprefix("patient.") for var in ctx.advisor.context_fields()]
-        context_card(kb, fields, key="workup")
+        context_card(kb, _card_fields(ctx), key="workup")
         built = state.build_case(kb)
         if built.case is None:
             st.error(problem_lines(built.problems))

@@ -555,15 +555,22 @@ class QuestionAdvisor:
         return tuple(missing)
 
     def context_fields(self) -> list[str]:
-        """Patient fields with a list of values that some scoring rule can read."""
+        """Patient fields with a list of values that some scoring rule can read, those
+        read by the most scoring rules first."""
         if self._context_vars is None:
             read: set[str] = set()
             for rule in self.kb.rules:
                 if rule.id in self.table.unit_of:
                     read |= self.effects.inputs(rule)
-            self._context_vars = [
-                PATIENT + name for name, spec in self.kb.vocabulary.patient.items()
-                if spec.type == "choice" and PATIENT + name in read]
+            readers: dict[str, int] = {}
+            for rule in self.kb.rules:
+                if rule.id in self.table.unit_of:
+                    for var in self.effects.inputs(rule):
+                        readers[var] = readers.get(var, 0) + 1
+            fields = [PATIENT + name for name, spec in self.kb.vocabulary.patient.items()
+                      if spec.type == "choice" and PATIENT + name in read]
+            order = {var: i for i, var in enumerate(fields)}
+            self._context_vars = sorted(fields, key=lambda v: (-readers.get(v, 0), order[v]))
         return self._context_vars
 
     def pick(self, ranked: Sequence[Question], last_topic: str | None) -> Question:
