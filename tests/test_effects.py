@@ -86,22 +86,27 @@ def test_no_study_means_not_done(kb, advisor):
 
 
 def test_with_studies_and_context_nothing_is_missing(kb, advisor):
-    """With the studies chosen and the patient context that could move the leader given,
-    nothing is reported missing."""
-    case = make_case(kb, {"region": "spine"}, {}, modalities=["CT"])
-    advice = advisor.advise(case)
-    missing_patient = [m for m, _ in advice.missing if m.startswith("patient.")]
-    assert "modalities" not in [m for m, _ in advice.missing]
-    if missing_patient:  # fill them all in: then nothing is missing
-        values = {m.removeprefix("patient."): next(iter(kb.vocabulary.patient[
-            m.removeprefix("patient.")].values)) for m in missing_patient}
-        from ossdx.reasoning.cases import make_case as build
-        nested: dict = {}
-        for key, value in values.items():
-            *groups, last = key.split(".")
-            target = nested
-            for group in groups:
-                target = target.setdefault(group, {})
-            target[last] = value
-        filled = build(kb, {"region": "spine"}, nested, modalities=["CT"])
-        assert advisor.advise(filled).missing == ()
+    """With the studies chosen and, one by one, each patient field reported missing given,
+    nothing is missing any more (a field once given is never asked for again)."""
+    patient: dict = {}
+    for _ in range(len(advisor.context_fields()) + 1):
+        case = make_case(kb, {"region": "spine"}, _nested(patient), modalities=["CT"])
+        missing = [m for m, _ in advisor.advise(case).missing]
+        assert "modalities" not in missing
+        assert not set(missing) & {f"patient.{k}" for k in patient}
+        if not missing:
+            return
+        field = missing[0].removeprefix("patient.")
+        patient[field] = next(iter(kb.vocabulary.patient[field].values))
+    pytest.fail(f"still missing after every field was given: {missing}")
+
+
+def _nested(values: dict) -> dict:
+    nested: dict = {}
+    for key, value in values.items():
+        *groups, last = key.split(".")
+        target = nested
+        for group in groups:
+            target = target.setdefault(group, {})
+        target[last] = value
+    return nested

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ossdx.kb.model import Atom, Kind, KnowledgeBase, Rule
-from ossdx.reasoning.compiler import Case, compile_rules
+from ossdx.reasoning.compiler import Case, Concept, compile_rules
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class ExpertaEngine:
         self.rules = {r.id: r for r in rules}
         self.engine_class = compile_rules(rules, label)
         self._engine = self.engine_class()
+        self._primed = False  # reset once; later runs retract the last case instead
         self._lock = threading.Lock()
         self._order = {r.id: i for i, r in enumerate(rules)}
 
@@ -51,13 +52,33 @@ class ExpertaEngine:
         with self._lock:
             engine = self._engine
             engine.fired = []
-            engine.reset()
+            if self._primed:
+                _retract_case(engine)
+            else:
+                engine.reset()
+                self._primed = True
             engine.declare(Case(**facts))
             engine.run()
             fired = list(engine.fired)
         concepts = frozenset(self.rules[r].target for r in fired
                              if self.rules[r].kind is Kind.CONCEPT)
         return Trace(_canonical(self._order, fired), concepts)
+
+
+def _retract_case(engine: Any) -> None:
+    """Take the last case, and the concepts derived from it, out of the network.
+
+    Every rule has a pattern on the ``Case`` fact, so once it is retracted no activation
+    is left; retracting the concepts then leaves the network as a reset does (with its
+    initial fact), at a cost that follows what matched, where a reset walks every node of
+    the network (twice as slow at 2,000 rules; a property test holds both to the
+    plain-Python twin).
+    """
+    ids = [idx for idx, fact in engine.facts.items() if isinstance(fact, Case)]
+    ids += [idx for idx, fact in engine.facts.items() if isinstance(fact, Concept)]
+    for idx in ids:
+        engine.retract(idx)
+    engine.agenda.activations.clear()
 
 
 class PythonEngine:

@@ -159,6 +159,9 @@ class ScoreTable:
         self.unit_of: dict[str, tuple[str, str]] = {
             rule_id: (target, group if is_evidence and group else rule_id)
             for rule_id, (target, _, group, is_evidence) in self.entries.items()}
+        self._members: dict[tuple[str, str], list[str]] = {}  # unit -> its rules
+        for rule_id, unit in self.unit_of.items():
+            self._members.setdefault(unit, []).append(rule_id)
 
     def log_scores(self, trace: Trace) -> dict[str, float]:
         scores = dict(self.base)
@@ -192,16 +195,17 @@ class ScoreTable:
         (answers that exclude each other are allowed together).
         """
         fired, undecided = set(fired), set(undecided)
-        groups: dict[tuple[str, str], list[str]] = {
-            self.unit_of[r]: [] for r in undecided if r in self.unit_of}
-        for rule_id, unit in self.unit_of.items():
-            if unit in groups:
-                groups[unit].append(rule_id)
+        units = dict.fromkeys(self.unit_of[r] for r in undecided if r in self.unit_of)
         result = {d: (0.0, 0.0) for d in self.base}
-        for (target, _), members in groups.items():
+        for unit in units:
+            target, members = unit[0], self._members[unit]
             fixed = [m for m in members if m in fired and m not in undecided]
             now = self._contribution([m for m in members if m in fired])
-            options = [self._contribution(fixed)] + [self._contribution([*fixed, m])
+            # the strongest of fixed + [m] is the strongest of (the strongest fixed, m)
+            strongest = min(((self.entries[r][1], r) for r in fixed),
+                            key=lambda entry: strength(*entry), default=None)
+            kept = [strongest[1]] if strongest else []
+            options = [self._contribution(fixed)] + [self._contribution([*kept, m])
                                                      for m in members if m in undecided]
             up, down = result[target]
             result[target] = (up + max(options) - now, down + now - min(options))
