@@ -195,6 +195,24 @@ def test_an_unusable_database_is_reported_not_crashed(monkeypatch):
     assert at.radio  # the quiz itself still works
 
 
+@pytest.mark.parametrize(("url", "expected"), [
+    ("ann:secret@nowhere", "$OSSDX_DATABASE_URL: not a database URL"),
+    ("postgresql://ann:secret@127.0.0.1:9/ossdx", "cannot connect to the progress database"),
+], ids=["malformed", "unreachable"])
+def test_a_bad_database_url_is_one_error_and_the_workup_still_works(monkeypatch, url,
+                                                                     expected):
+    """A malformed URL or a server that does not answer: the learning page shows one error
+    line saying what is wrong (no password, no traceback), and the work-up still runs."""
+    monkeypatch.setenv("OSSDX_DATABASE_URL", url)
+    at = start(TRAINEE)
+    (error,) = [str(e.value) for e in at.error]
+    assert expected in error.replace("\\", "") and "secret" not in error
+    assert "\n" not in error.strip() and "Traceback" not in error
+    workup = start("ui/pages/workup.py")  # needs no database: drawn, with nothing wrong
+    assert not workup.error and not workup.warning
+    assert [t.value for t in workup.title] and (workup.radio or workup.multiselect)
+
+
 # ------------------------------------------------------------------ polish (issue 17)
 NESTED_BULLET = re.compile(r"^\s*[-*+]\s+[-*+](\s|$)", re.M)
 

@@ -142,7 +142,8 @@ def signed_in_user() -> Learner | None:
     claims = st.user.to_dict()
     subject = str(claims.get("sub") or "")
     issuer = str(claims.get("iss") or "")
-    email = claims.get("email") if isinstance(claims.get("email"), str) else None
+    given = claims.get("email")
+    email = given if isinstance(given, str) and given else None
     name = str(claims.get("name") or email or subject)
     try:
         identity = signed_in_identity(issuer, subject)

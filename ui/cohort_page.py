@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pandas as pd
 import streamlit as st
 
 from ossdx.kb import KnowledgeBase
@@ -49,7 +48,7 @@ def _by_case(kb: KnowledgeBase, cohort: Cohort) -> None:
         st.caption("No attempt yet.")
         return
     titles = _case_titles(kb)
-    st.dataframe(pd.DataFrame({
+    st.dataframe({
         "Case": [titles.get(r.case_id, r.case_id) for r in rows[:ROWS]],
         "Proven diagnosis": [kb.name_of(r.truth) for r in rows[:ROWS]],
         "Attempts": [r.attempts for r in rows[:ROWS]],
@@ -57,7 +56,7 @@ def _by_case(kb: KnowledgeBase, cohort: Cohort) -> None:
         "Top-1": [_percent(r.top1) for r in rows[:ROWS]],
         "Top-3": [_percent(r.top3) for r in rows[:ROWS]],
         "Mean Brier": [round(r.brier, 3) for r in rows[:ROWS]],
-    }), hide_index=True, key="cohort.by_case")
+    }, hide_index=True, key="cohort.by_case")
 
 
 def _by_pair(kb: KnowledgeBase, cohort: Cohort) -> None:
@@ -67,13 +66,13 @@ def _by_pair(kb: KnowledgeBase, cohort: Cohort) -> None:
         st.caption("No attempt at a case whose proven diagnosis is part of a declared mimic "
                    "pair yet.")
         return
-    st.dataframe(pd.DataFrame({
+    st.dataframe({
         "Mimic pair": [f"{kb.name_of(r.first)} / {kb.name_of(r.second)}" for r in rows],
         "Attempts": [r.attempts for r in rows],
         "Trainees": [r.trainees for r in rows],
         "Top-1": [_percent(r.top1) for r in rows],
         "Called the other": [r.confused for r in rows],
-    }), hide_index=True, key="cohort.by_pair")
+    }, hide_index=True, key="cohort.by_pair")
 
 
 def _wrong_calls(kb: KnowledgeBase, cohort: Cohort) -> None:
@@ -107,7 +106,7 @@ def _trainees(cohort: Cohort) -> None:
     if not rows:
         st.caption("No attempt yet.")
         return
-    st.dataframe(pd.DataFrame({
+    st.dataframe({
         "Trainee": [s.trainee.name for s in rows],
         "E-mail": [s.trainee.email or "" for s in rows],
         "Identity": [kind_of(s.trainee) for s in rows],
@@ -118,7 +117,7 @@ def _trainees(cohort: Cohort) -> None:
         "Mean Brier": [round(s.brier, 3) for s in rows],
         "Last attempt (UTC)": [s.last.strftime("%Y-%m-%d %H:%M") if s.last else ""
                                for s in rows],
-    }), hide_index=True, key="cohort.trainees")
+    }, hide_index=True, key="cohort.trainees")
 
 
 def _refused() -> bool:

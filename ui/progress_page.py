@@ -51,7 +51,7 @@ def timeline_chart(attempts: Sequence[Attempt]) -> alt.Chart:
     """Accuracy so far, after each attempt: whole attempt numbers on the axis (one tick per
     attempt up to ten), from 1 to at least 2 so that one attempt is a point, not a fraction."""
     count = len(attempts)
-    ticks = list(range(1, count + 1)) if count <= 10 else None
+    ticks = list(range(1, count + 1)) if count <= 10 else alt.Undefined
     return alt.Chart(timeline_data(attempts)).mark_line(point=True).encode(
         x=alt.X("attempt:Q", title="Attempt", scale=alt.Scale(domain=[1, max(count, 2)]),
                 axis=alt.Axis(format="d", tickMinStep=1, values=ticks)),
@@ -92,7 +92,7 @@ def diagnosis_chart(kb: KnowledgeBase, attempts: Sequence[Attempt]) -> alt.Layer
     bar = base.mark_bar(cornerRadiusEnd=3).encode(x=alt.X("top1:Q", scale=scale))
     label = base.mark_text(align="left", dx=4, color="#31333f").encode(
         x=alt.X("top1:Q", scale=scale), text="label:N")
-    return alt.layer(track, bar, label).properties(height=30 * len(data) + 20)
+    return (track + bar + label).properties(height=30 * len(data) + 20)
 
 
 @callback

@@ -18,6 +18,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import streamlit as st
 
@@ -369,8 +370,8 @@ def render(ctx: Context) -> None:
     item = by_path[current]
     case = load_unknown(kb, item)
     _case_card(kb, item, case)
-    result = st.session_state.get(RESULT)
-    committed = bool(result) and result.get("path") == item.path
+    result: dict[str, Any] = st.session_state.get(RESULT) or {}
+    committed = result.get("path") == item.path
     _answer_form(ctx, item, committed, learner)
     if committed:
         differential = ctx.reasoner.diagnose(case)

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection
 
 from ossdx.teaching.database import VERSION_TABLE
 from ossdx.teaching.storage import metadata
 
 config = context.config
 version_table = config.attributes.get("version_table", VERSION_TABLE)
-connection = config.attributes.get("connection")
+connection: Connection | None = config.attributes.get("connection")
 
 
-def run(conn: object) -> None:
+def run(conn: Connection) -> None:
     context.configure(connection=conn, target_metadata=metadata,
                       version_table=version_table, render_as_batch=True)
     with context.begin_transaction():
