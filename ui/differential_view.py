@@ -113,7 +113,13 @@ def _contrast_card(ctx: Context, case: Case, differential: Differential) -> None
     first, second = (e.id for e in differential.entries[:2])
     if not is_mimic_pair(ctx.kb, first, second):
         return
-    card = contrast(ctx.reasoner, first, second, case)
+    key = (ctx.kb.fingerprint, case_key(case), first, second)
+    memo = st.session_state.get(CONTRAST)
+    if memo is not None and memo[0] == key:
+        card = memo[1]
+    else:  # what-ifs over every finding: once per state of the case
+        card = contrast(ctx.reasoner, first, second, case)
+        st.session_state[CONTRAST] = (key, card)
     kb = ctx.kb
     with st.container(border=True, key="contrast"):
         st.markdown(f"#### :material/compare_arrows: {safe(card.first_name, line_start=False)}"
@@ -297,6 +303,7 @@ def case_key(case: Case) -> tuple[object, ...]:
 
 
 RESULTS = "results.memo"
+CONTRAST = "results.contrast"
 
 
 # ------------------------------------------------------------------ the whole panel

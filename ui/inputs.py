@@ -138,7 +138,8 @@ def context_card(kb: KnowledgeBase, fields: Sequence[str], *, key: str) -> None:
         for i, var in enumerate(fields):
             with cols[i % 2]:
                 patient_widget(kb, var)
-        with st.expander("More about the patient", icon=":material/person:"):
+        # a toggle, not an expander: the other fields are drawn only when asked for
+        if st.toggle("More about the patient", key="context.more_patient"):
             patient_form(kb, columns=2, skip=fields)
 
 

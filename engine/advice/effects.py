@@ -116,7 +116,7 @@ class AnswerEffects:
             if not changed:
                 continue
             flipped = self.whatif.flips(trace, {**facts, **changed}, frozenset(changed),
-                                        facts)
+                                        facts, fired)
             units = {unit_of[r] for r in flipped if r in unit_of}
             if not units:
                 continue

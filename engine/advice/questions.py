@@ -523,7 +523,9 @@ class QuestionAdvisor:
         if probs[leader] >= threshold:
             return Advice(None, f"{kb.name_of(leader)} has reached {probs[leader]:.0%} "
                           f"(threshold {threshold:.0%}).", test, tuple(ranked), missing, bits)
-        if not ranked or not self.leader_can_change(facts, trace, remaining):
+        # one answer that changes the leader settles it; only else is the bound computed
+        if not ranked or (not any(q.changes_leader for q in ranked)
+                          and not self.leader_can_change(facts, trace, remaining)):
             if missing:  # never 'nothing could change it' while the context is incomplete
                 return Advice(None, missing_reason(missing), test, tuple(ranked), missing,
                               bits)

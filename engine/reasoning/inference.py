@@ -112,6 +112,29 @@ _ABSENT = ("<absent>",)  # a variable the facts do not have, in a cache key
 _NONE: frozenset[str] = frozenset()
 
 
+class _Overlay:
+    """A set of concepts read as the base's, with some added or removed (no copy)."""
+
+    __slots__ = ("base", "added", "removed")
+
+    def __init__(self, base: frozenset[str]):
+        self.base = base
+        self.added: set[str] = set()
+        self.removed: set[str] = set()
+
+    def __contains__(self, concept: object) -> bool:
+        return concept in self.added or (concept in self.base and concept not in self.removed)
+
+    def set(self, concept: str, present: bool) -> None:
+        (self.added if present else self.removed).add(concept)
+        (self.removed if present else self.added).discard(concept)
+
+    def result(self) -> frozenset[str]:
+        if not self.added and not self.removed:
+            return self.base
+        return (self.base - self.removed) | self.added
+
+
 class WhatIf:
     """Incremental re-evaluation for what-if questions ("what if finding f were v?").
 
@@ -176,10 +199,12 @@ class WhatIf:
         return Trace(_canonical(self._order, list(fired)), frozenset(concepts))
 
     def flips(self, base: Trace, facts: Mapping[str, Any], changed: frozenset[str],
-              before: Mapping[str, Any] | None = None) -> frozenset[str]:
+              before: Mapping[str, Any] | None = None,
+              base_fired: set[str] | frozenset[str] | None = None) -> frozenset[str]:
         """The rules whose firing differs from ``base`` for ``facts`` (which differ from
-        the base trace's facts only in ``changed``; ``before``, if given, are those facts)."""
-        return frozenset(self._flips(base, facts, changed, before)[0])
+        the base trace's facts only in ``changed``; ``before``, if given, are those facts;
+        ``base_fired``, if given, the base's rules as a set)."""
+        return frozenset(self._flips(base, facts, changed, before, base_fired)[0])
 
     def _starts(self, var: str, facts: Mapping[str, Any],
                 before: Mapping[str, Any]) -> tuple[Rule, ...]:
@@ -201,13 +226,17 @@ class WhatIf:
         return found
 
     def _flips(self, base: Trace, facts: Mapping[str, Any], changed: frozenset[str],
-               before: Mapping[str, Any] | None = None) -> tuple[set[str], set[str]]:
+               before: Mapping[str, Any] | None = None,
+               base_fired: set[str] | frozenset[str] | None = None,
+               ) -> tuple[set[str], set[str] | frozenset[str]]:
         """Re-run, in stratum order, only the rules that read a changed variable (with
         ``before``: only those with a test of it whose truth changed) or a concept whose
-        presence changed; the rest of the cone keeps its base state."""
-        base_fired = set(base.fired)
-        fired = set(base_fired)
-        concepts = set(base.concepts)
+        presence changed; the rest of the cone keeps its base state. The base's rules and
+        concepts are read, never copied: changes are kept apart."""
+        if base_fired is None:
+            base_fired = set(base.fired)
+        state: dict[str, bool] = {}  # rule id -> fires now (only the rules re-run)
+        concepts = _Overlay(base.concepts)
         rank = self._rank
         if before is None:
             starts = [r for v in changed for r in self._readers_var.get(v, ())]
@@ -221,22 +250,18 @@ class WhatIf:
             if rule_id in seen:
                 continue
             seen.add(rule_id)
-            now = rule.holds(facts, concepts)
-            if now == (rule_id in fired):
+            now = rule.holds(facts, concepts)  # type: ignore[arg-type]
+            if now == state.get(rule_id, rule_id in base_fired):
                 continue
-            if now:
-                fired.add(rule_id)
-            else:
-                fired.discard(rule_id)
+            state[rule_id] = now
             if rule.kind is Kind.CONCEPT:
                 concept = rule.target
-                present = now or any(d in fired for d in self._derivers[concept])
+                present = now or any(state.get(d, d in base_fired)
+                                     for d in self._derivers[concept])
                 if present != (concept in concepts):
-                    if present:
-                        concepts.add(concept)
-                    else:
-                        concepts.discard(concept)
+                    concepts.set(concept, present)
                     for reader in self._readers_concept.get(concept, ()):
                         if reader.id not in seen:
                             heapq.heappush(queue, (rank[reader.id], reader.id, reader))
-        return fired ^ base_fired, concepts
+        flipped = {r for r, now in state.items() if now != (r in base_fired)}
+        return flipped, concepts.result()
