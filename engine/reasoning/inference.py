@@ -115,7 +115,7 @@ _NONE: frozenset[str] = frozenset()
 class _Overlay:
     """A set of concepts read as the base's, with some added or removed (no copy)."""
 
-    __slots__ = ("base", "added", "removed")
+    __slots__ = ("added", "base", "removed")
 
     def __init__(self, base: frozenset[str]):
         self.base = base
