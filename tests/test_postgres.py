@@ -4,8 +4,9 @@ The server is the one ``OSSDX_TEST_DATABASE_URL`` points at (``.ci/run`` starts 
 one and always sets it); without it these tests are skipped, saying so. Its role must be
 allowed to create databases and roles: each test gets a database of its own, dropped
 afterwards. ``OSSDX_TEST_DATABASE_RESTART``, when set, is a shell command that restarts the
-server (``.ci/run`` sets it); without it the restart test ends every connection to the test
-database from the server's side, which is what a restart does to a running app.
+server (``.ci/run`` sets it to an immediate shutdown, as after a crash, and a start with
+crash recovery); without it the restart test ends every connection to the test database
+from the server's side, which is what a restart does to a running app.
 """
 
 from __future__ import annotations
@@ -264,8 +265,9 @@ def _restart(database: str) -> None:
 
 
 def test_the_app_recovers_when_the_database_restarts(store, database):
-    """The server restarts under a running store: its pooled connection is dead, yet the
-    next save and read succeed (pre-ping replaces it), and nothing committed is lost."""
+    """The server restarts under a running store (in CI abruptly, recovering from its log):
+    the pooled connection is dead, yet the next save and read succeed (pre-ping replaces
+    it), and the attempt committed before the restart is still there."""
     ann = store.trainee("Ann")
     before = store.record_attempt(ann, make_attempt("seed-a", ("paget",), "paget"))
     with store.engine.connect() as conn:
