@@ -131,7 +131,7 @@ class Driver:
         self.page = page
         self.quiet = quiet_ms
 
-    def settle(self, t0: float, timeout_ms: float = 30_000) -> float:
+    def settle(self, t0: float, timeout_ms: float = 90_000) -> float:
         """Milliseconds from ``t0`` (the page's clock) to the last change before quiet."""
         handle = self.page.wait_for_function(SETTLED, arg=[t0, self.quiet],
                                              timeout=timeout_ms, polling=25)
@@ -208,7 +208,7 @@ def work_up(driver: Driver, kb: KnowledgeBase, url: str, cases: Sequence[Case],
         new_case(driver, url)
         set_context(driver, kb, case)
         for _ in range(40):
-            finding = driver.asked()
+            finding = driver.asked() if len(answers) < wanted else None
             if finding is None:
                 break
             value = case.findings.get(finding)
@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         first_progress, cold = cold_start(browser, url, args.quiet)
         context = browser.new_context(viewport=VIEWPORT)
         context.add_init_script(OBSERVER)
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(90_000)
         driver = Driver(context.new_page(), args.quiet)
         answers, changes = work_up(driver, kb, url, cases, args.answers)
         pages = page_switches(driver, args.rounds)

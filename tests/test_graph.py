@@ -297,23 +297,54 @@ def charts(at: AppTest) -> list[str]:
     return [el.proto.spec for el in at.get("graphviz_chart")]
 
 
+def graph_view(at: AppTest) -> dict:
+    """The elements handed to the interactive graph (the Cytoscape component)."""
+    views = [json.loads(el.proto.json_args) for el in at.get("component_instance")]
+    assert views, "no interactive graph drawn"
+    return views[0]["elements"]
+
+
+def show(at: AppTest, section: str) -> AppTest:
+    """Open one section of the page."""
+    at.button_group(key="kb_section").set_value(section).run()
+    return at
+
+
 def test_page_draws_the_graph_filtered_by_diagnosis_then_by_finding():
-    """The page draws a diagnosis's graph, then a finding's, as Graphviz DOT."""
+    """The page draws a diagnosis's graph, then a finding's, as an interactive graph whose
+    nodes carry their names; its DOT download has the same nodes."""
     at = page(MINI_KB)
     assert not at.exception
-    first = charts(at)[0]
-    nodes, _ = parse_dot(first)
     chosen = at.selectbox(key="kb_graph_diagnosis").value
+    nodes = {n["data"]["id"]: n["data"] for n in graph_view(at)["nodes"]}
     assert f"diagnosis:{chosen}" in nodes
+    assert all(n["name"] for n in nodes.values())
     at.radio(key="kb_graph_focus").set_value("a finding").run()
     at.selectbox(key="kb_graph_finding").set_value("cortical_breach").run()
-    nodes, _ = parse_dot(charts(at)[0])
+    at.slider(key="kb_graph_depth").set_value(3).run()  # finding, value, rule, concept
+    nodes = {n["data"]["id"] for n in graph_view(at)["nodes"]}
     assert "finding:cortical_breach" in nodes and "concept:aggressive" in nodes
+
+
+def test_graph_depth_and_search_choose_what_is_drawn():
+    """Depth 1 around a diagnosis draws only its rules; searching a rule centres on it."""
+    at = page(MINI_KB)
+    at.slider(key="kb_graph_depth").set_value(1).run()
+    nodes = {n["data"]["id"] for n in graph_view(at)["nodes"]}
+    chosen = at.selectbox(key="kb_graph_diagnosis").value
+    assert nodes - {f"diagnosis:{chosen}"} and all(
+        n.startswith("rule:") for n in nodes - {f"diagnosis:{chosen}"})
+    at.radio(key="kb_graph_focus").set_value("anything (search)").run()
+    at.selectbox(key="kb_graph_search").set_value("rule:alpha.lytic").run()
+    at.slider(key="kb_graph_depth").set_value(1).run()
+    nodes = {n["data"]["id"] for n in graph_view(at)["nodes"]}
+    assert "rule:alpha.lytic" in nodes and "diagnosis:alpha" in nodes
 
 
 def test_page_shows_the_work_up_explanation():
     """With a differential, the page draws the rules that fired, marked."""
     at = page(MINI_KB, str(MINI_KB / "cases" / "alpha-case.yaml"))
+    show(at, "Current work-up")
     assert not at.exception
     workup = [c for c in charts(at) if "work-up" in c]
     assert workup
@@ -324,12 +355,14 @@ def test_page_shows_the_work_up_explanation():
 
 def test_page_browses_rules_with_sources_and_shows_coverage():
     """Browsing shows a rule's text and its citation; coverage shows the untested rules."""
-    at = page(MINI_KB)
+    at = show(page(MINI_KB), "Browse")
     texts = "\n".join(m.value for m in at.markdown)
     assert "Aggressive features favour alpha." in texts
     assert "Author A. A test reference. Journal 2020." in texts
+    show(at, "Coverage")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Rules exercised"] == "8 of 14"
+    show(at, "Browse")
     at.radio(key="kb_browse_kind").set_value("Derived concepts").run()
     assert not at.exception
     assert any("Read by:" in m.value and "alpha.aggressive" in m.value for m in at.markdown)

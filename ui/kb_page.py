@@ -56,17 +56,20 @@ def render(kb: KnowledgeBase, differential: Differential | None = None) -> None:
     st.caption(f"{kb.manifest.name}, version {kb.version}: {len(kb.diagnoses)} diagnoses, "
                f"{len(kb.findings)} findings, {len(kb.concepts)} derived concepts, "
                f"{len(rules)} rules, {len(kb.references)} references.")
-    graph_tab, browse_tab, workup_tab, coverage_tab = st.tabs(
-        ["Graph", "Browse", "Current work-up", "Coverage"])
-    with graph_tab:
-        _graph_section(kb)
-    with browse_tab:
+    # one section at a time (tabs would draw all four on every visit)
+    section = st.segmented_control("Section", list(SECTIONS), default="Graph",
+                                   key="kb_section", label_visibility="collapsed")
+    if section == "Browse":
         _browse_section(kb)
-    with workup_tab:
+    elif section == "Current work-up":
         _workup_section(kb, differential)
-    with coverage_tab:
+    elif section == "Coverage":
         _coverage_section(kb)
+    else:
+        _graph_section(kb)
 
+
+SECTIONS = ("Graph", "Browse", "Current work-up", "Coverage")
 
 # ============================================================================ graph
 GRAPH_FONT_PX = 14  # node label size at zoom 1; the layout keeps the first view near zoom 1
