@@ -361,7 +361,12 @@ class QuestionAdvisor:
         leaders = np.round(shown, 12).argmax(axis=2)
         low = np.where(mask[..., None], shown, np.inf).min(axis=1)
         high = np.where(mask[..., None], shown, -np.inf).max(axis=1)
-        swings = (high - low).tolist()
+        # the three largest swings of each question, ties by id (columns reversed to run
+        # by id ascending; a stable sort keeps that order among equal swings)
+        ascending = np.round(high - low, 12)[:, ::-1]
+        top = np.argsort(-ascending, axis=1, kind="stable")[:, :3]
+        top_swings = np.take_along_axis(ascending, top, axis=1).tolist()
+        top_names = [[self.diagnoses[-1 - j] for j in row] for row in top.tolist()]
         current = self.diagnoses[int(np.round(prior, 12).argmax())]
         if reporting is None:
             weights = prior
@@ -369,11 +374,10 @@ class QuestionAdvisor:
             weights = np.array([reporting.get(d, 0.0) for d in self.diagnoses])
         rates = (np.stack([self.report_rates(f) for f, _ in items]) @ weights).tolist()
         changes = (mask & (leaders != self._index[current]) & (answered > 0)).any(axis=1)
-        names = self.diagnoses
         result = {}
         for i, (finding, values) in enumerate(items):
-            separates = tuple(sorted(((d, s) for d, s in zip(names, swings[i], strict=True)
-                                      if s >= 0.01), key=lambda x: (-round(x[1], 12), x[0]))[:3])
+            separates = tuple((d, s) for d, s in zip(top_names[i], top_swings[i], strict=True)
+                              if s >= 0.01)
             spec = kb.findings[finding]
             outcomes = Outcomes(values, answered[i], leaders[i], shown[i], self._index)
             result[finding] = Question(finding, spec.question, spec.help,
@@ -724,18 +728,31 @@ def information(prior: np.ndarray, delta: np.ndarray, mask: np.ndarray,
     diagnoses) the change of each diagnosis's log-score for each answer; ``mask`` which
     answers are real (the rest pad the array). ``P(v | d)`` is proportional to the factor
     the answer applies to *d* (:func:`answer_likelihoods`).
+
+    Computed as ``I = sum_d P(d) sum_v P(v|d) log2(P(v|d) / P(v))``. A diagnosis that no
+    answer touches has ``P(v|d)`` uniform, so all of them count as one term: each question
+    is computed over the diagnoses its answers touch (a few of many in a large knowledge
+    base) and the rest lumped together, exactly.
     """
-    shifted = np.where(mask[..., None], delta, -np.inf)
+    touched = (delta != 0).any(axis=1)  # questions x diagnoses
+    width = max(1, int(touched.sum(axis=1).max(initial=0)))
+    columns = np.argsort(~touched, axis=1, kind="stable")[:, :width]  # touched first
+    real = np.take_along_axis(touched, columns, axis=1)
+    change = np.take_along_axis(delta, columns[:, None, :], axis=2)
+    weight = prior[columns] * real  # P(d) of the touched diagnoses
+    rest = np.maximum(0.0, 1.0 - weight.sum(axis=1))  # P(d) of all the others
+    shifted = np.where(mask[..., None], change, -np.inf)
     factors = np.exp(shifted - shifted.max(axis=1, keepdims=True))
-    likelihood = factors / factors.sum(axis=1, keepdims=True)
-    joint = likelihood * prior
-    answered = joint.sum(axis=2)
+    likelihood = factors / factors.sum(axis=1, keepdims=True)  # P(v|d)
+    uniform = mask / mask.sum(axis=1, keepdims=True)  # P(v|d) of an untouched d
+    answered = (likelihood * weight[:, None, :]).sum(axis=2) + rest[:, None] * uniform
     with np.errstate(divide="ignore", invalid="ignore"):
-        posterior = np.where(answered[..., None] > 0, joint / answered[..., None], 0.0)
-        terms = np.where(posterior > 0, posterior * np.log2(posterior), 0.0)
-    expected = (answered * -terms.sum(axis=2)).sum(axis=1)
-    before = -sum(p * math.log2(p) for p in prior.tolist() if p > 0)
-    return np.maximum(0.0, before - expected), answered
+        ratio = likelihood / answered[..., None]
+        terms = np.where((likelihood > 0) & mask[..., None],
+                         likelihood * np.log2(ratio), 0.0)
+        lumped = np.where(uniform > 0, uniform * np.log2(uniform / answered), 0.0)
+    gains = (terms.sum(axis=1) * weight).sum(axis=1) + rest * lumped.sum(axis=1)
+    return np.maximum(0.0, gains), answered
 
 
 class Outcomes(Sequence[Outcome]):
