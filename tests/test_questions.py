@@ -88,7 +88,8 @@ def test_stops_when_confident(kb, advisor):
     top = probs[leader]
     assert top > 0.5
     settings = kb.settings.model_copy(update={"confidence_threshold": top - 0.01})
-    confident = QuestionAdvisor(Reasoner(replace(kb, settings=settings)))
+    manifest = kb.manifest.model_copy(update={"settings": settings})
+    confident = QuestionAdvisor(Reasoner(replace(kb, manifest=manifest)))
     advice = confident.advise(case)
     assert advice.question is None
     assert "threshold" in advice.stop_reason and kb.name_of(leader) in advice.stop_reason
