@@ -954,7 +954,7 @@ class _Assembler:
         parsed = self.b.single("seed_coverage.yaml")
         if parsed is None:
             return ()
-        known = {*self.teaching, *self.item_ids, *self.rule_ids}
+        known = {*self.teaching, *self.item_ids, *self.rule_ids, *(r.id for r in self.rules)}
         quiz_ids = {q.id for p in self.docs("quizzes") for q in p.model.quizzes}
         known |= quiz_ids
         for i, section in enumerate(parsed.model.sections):
