@@ -329,12 +329,14 @@ PRESENTATIONS = [
         {**BC, "known_bone_metastases": "yes", "treatment": ["endocrine"]},
     ),
     (
-        "other",
-        {"region": "skull", "lesion_count": "multiple", "density": "lytic"},
-        {"primary": "none", "age": 65, "symptoms": ["hypercalcemia"]},
+        "myeloma",
+        {"region": "skull", "lesion_count": "multiple", "density": "lytic",
+         "sclerotic_rim": "no"},
+        {"primary": "none", "age": 65, "symptoms": ["hypercalcemia"],
+         "labs": {"paraprotein": "present"}},
     ),
     (
-        "other",
+        "osteomyelitis",
         {
             "region": "spine",
             "mirror_endplate_changes": "yes",
@@ -499,24 +501,25 @@ PRESENTATIONS = [
         {**BC, "known_bone_metastases": "yes", "treatment": ["chemotherapy", "denosumab"]},
     ),
     (
-        "other",
+        "osteomyelitis",
         {
             "region": "long_bone",
             "periosteal_reaction": "present",
             "marrow_edema": "yes",
             "soft_tissue_mass": "yes",
         },
-        {"primary": "none", "age": 50},
+        {"primary": "none", "age": 50, "symptoms": ["fever"],
+         "labs": {"inflammatory_markers": "raised"}},
     ),
     (
-        "other",
+        "myeloma",
         {
             "region": "spine",
             "lesion_count": "diffuse",
             "t1_signal": "hypo",
             "t1_above_muscle": "no",
         },
-        {"primary": "none", "age": 70},
+        {"primary": "none", "age": 70, "labs": {"paraprotein": "present"}},
     ),
     (
         "red_marrow",
