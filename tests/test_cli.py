@@ -44,7 +44,8 @@ def test_diagnose_text_shows_ranking_evidence_and_next_question():
     code, text = run("diagnose", str(SCHMORL))
     assert code == 0
     assert "1. Schmorl's node" in text
-    assert "schmorl_node.endplate" in text
+    assert "schmorl_node.profile.vertebral_location.endplate" in text  # the rule and its finding
+    assert "Position in the vertebra: At an endplate" in text
     assert "Pitfalls:" in text
     assert "Next question:" in text or "No further question:" in text
     assert "not a diagnosis" in text
