@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -72,8 +73,9 @@ def _sidebar() -> None:
                  + problem_lines(errors), icon=":material/error:")
 
 
-def run() -> None:
-    """Set up the page, the navigation and the sidebar, then draw the chosen page."""
+def run(loading: Any = None) -> None:
+    """Set up the page, the navigation and the sidebar, then draw the chosen page
+    (``loading``: a placeholder already saying that a new server is starting)."""
     st.set_page_config(page_title="ossdx · bone lesions in breast cancer",
                        page_icon="🦴", layout="wide")
     pages = {section: [st.Page(PAGE_DIR / path, title=title, icon=icon, url_path=url, default=i == 0
@@ -85,7 +87,8 @@ def run() -> None:
         pages["Learn"].append(st.Page(PAGE_DIR / "cohort.py", title="Cohort",
                                       icon=":material/groups:", url_path="cohort"))
     page = st.navigation(pages)
-    loading = st.empty()
+    if loading is None:
+        loading = st.empty()
     if not _WARM:  # a new server's first page loads and compiles the knowledge base
         loading.info("Loading the knowledge base and compiling its rules…",
                      icon=":material/hourglass_top:")

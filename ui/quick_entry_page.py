@@ -14,7 +14,7 @@ from ossdx.reasoning.cases import parse_case
 from . import state
 from .boundary import callback
 from .differential_view import analyse, render_results
-from .inputs import context_panel, seed_value, undo_notice, variable_widget, widget_value
+from .inputs import context_card, seed_value, undo_notice, variable_widget, widget_value
 from .resources import Context
 from .text import problem_lines, safe
 
@@ -105,7 +105,8 @@ def render(ctx: Context) -> None:
     st.caption("All findings on one screen: fill in what you see, leave the rest as 'not "
                "assessed', and get the ranked differential in one click.")
     undo_notice("quick")
-    context_panel(kb, expanded=True)
+    fields = [var.removeprefix("patient.") for var in ctx.advisor.context_fields()[:4]]
+    context_card(kb, fields, key="quick")
     form, upload = st.columns([3, 1], gap="medium")
     with upload:
         _upload_panel(kb)

@@ -11,8 +11,8 @@ those with the largest ratio between the two factors. No text is written per pai
 
 from __future__ import annotations
 
-import dataclasses
 import math
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +22,8 @@ from ossdx.advice.whynot import missing_modality
 from ossdx.kb.case import Case, unmet_requirement
 from ossdx.kb.model import KnowledgeBase
 from ossdx.reasoning.diagnosis import Reasoner
+from ossdx.reasoning.inference import Trace, WhatIf
+from ossdx.reasoning.scoring import ScoreTable
 
 
 def mimic_pairs(kb: KnowledgeBase) -> frozenset[frozenset[str]]:
@@ -77,9 +79,49 @@ class Contrast:
                 "favour_second": [s.as_dict() for s in self.favour_second]}
 
 
-def _log_scores(reasoner: Reasoner, case: Case, pair: tuple[str, str]) -> tuple[float, ...]:
-    scores = {s.diagnosis: s.log_score for s in reasoner.scores(reasoner.facts(case))}
-    return tuple(scores[d] for d in pair)
+_TOOLS: weakref.WeakKeyDictionary[Reasoner, tuple[WhatIf, ScoreTable]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _tools(reasoner: Reasoner) -> tuple[WhatIf, ScoreTable]:
+    """The incremental evaluator and the score table of a reasoner (built once)."""
+    tools = _TOOLS.get(reasoner)
+    if tools is None:
+        tools = _TOOLS[reasoner] = (WhatIf(reasoner.kb), ScoreTable(reasoner.kb))
+    return tools
+
+
+class _Scorer:
+    """Log-scores of a pair for variations of one case, each re-running only the rules
+    its change can reach (what-ifs from the case's trace, as the question advisor does)."""
+
+    def __init__(self, reasoner: Reasoner, case: Case, pair: tuple[str, str]):
+        self.reasoner, self.pair = reasoner, pair
+        self.whatif, self.table = _tools(reasoner)
+        self.facts = reasoner.facts(case)
+        self.trace = reasoner.python.run(self.facts)
+        self._bases: dict[tuple[str, str | None], tuple[dict[str, Any], Trace]] = {}
+
+    def base(self, finding: str, modality: str | None, case: Case) -> tuple[dict[str, Any],
+                                                                              Trace]:
+        """Facts and trace of the case without ``finding``, with ``modality`` added."""
+        key = (finding if finding in case.findings else "", modality)
+        found = self._bases.get(key)
+        if found is None:
+            facts, trace = dict(self.facts), self.trace
+            if modality is not None:
+                facts["modalities"] = self.reasoner.kb.vocabulary.expand_modalities(
+                    case.modalities | {modality})
+                trace = self.whatif.update(trace, facts, frozenset({"modalities"}))
+            if finding in case.findings:
+                del facts[finding]
+                trace = self.whatif.update(trace, facts, frozenset({finding}))
+            found = self._bases[key] = (facts, trace)
+        return found
+
+    def scores(self, facts: Mapping[str, Any], trace: Trace) -> tuple[float, ...]:
+        scores = self.table.log_scores(trace)
+        return tuple(scores[d] for d in self.pair)
 
 
 def _conflicts(kb: KnowledgeBase, findings: Mapping[str, Any], finding: str, value: Any) -> bool:
@@ -100,21 +142,21 @@ def contrast(reasoner: Reasoner, first: str, second: str, case: Case | None = No
     case = case or Case(findings={})
     facts = reasoner.facts(case)
     pair = (first, second)
+    scorer = _Scorer(reasoner, case, pair)
     signs: list[Sign] = []
     for finding, spec in kb.findings.items():
         if not kb.is_relevant(finding, facts):
             continue
         modality = missing_modality(kb, case, finding)
         without = {k: v for k, v in case.findings.items() if k != finding}
-        base_case = dataclasses.replace(
-            case, findings=without,
-            modalities=case.modalities | ({modality} if modality else set()))
-        base = _log_scores(reasoner, base_case, pair)
+        base_facts, base_trace = scorer.base(finding, modality, case)
+        base = scorer.scores(base_facts, base_trace)
         for value, label in answer_values(spec):
             if _conflicts(kb, without, finding, value):
                 continue
-            after = _log_scores(reasoner, dataclasses.replace(
-                base_case, findings={**without, finding: value}), pair)
+            trial = {**base_facts, finding: value}
+            after = scorer.scores(trial, scorer.whatif.update(base_trace, trial,
+                                                              frozenset({finding})))
             factors = [math.exp(a - b) for a, b in zip(after, base, strict=True)]
             entered = finding in case.findings and _same(spec, case.findings[finding], value)
             signs.append(Sign(finding, value, label, factors[0], factors[1], entered, modality))
