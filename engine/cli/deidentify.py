@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ossdx.core.errors import InputError, Location, Problem
-from ossdx.imaging.dicom import deidentify_path
-from ossdx.imaging.limits import ImageError
 
 EXIT_OK = 0
 
@@ -25,6 +23,9 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     source, target = Path(args.source), Path(args.target)
+    from ossdx.imaging.dicom import deidentify_path  # pydicom only when the command runs
+    from ossdx.imaging.limits import ImageError
+
     try:
         result = deidentify_path(source, target)
     except ImageError as exc:

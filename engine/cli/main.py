@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ossdx import __version__
+from ossdx.cli import db, deidentify
 from ossdx.core.errors import InputError, KnowledgeBaseError, Severity
 
 EXIT_OK, EXIT_CHECK, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -140,6 +141,12 @@ def cmd_deidentify(args: argparse.Namespace, out: TextIO) -> int:
     return run(args, out)
 
 
+def cmd_db(args: argparse.Namespace, out: TextIO) -> int:
+    from ossdx.cli.db import run
+
+    return run(args, out)
+
+
 def cmd_app(args: argparse.Namespace, out: TextIO) -> int:
     from ossdx.cli.app import ALLOW_FLAG, secrets_files, serving, sign_in_configured
 
@@ -168,6 +175,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "graph": cmd_graph,
     "coverage": cmd_coverage,
     "deidentify": cmd_deidentify,
+    "db": cmd_db,
     "app": cmd_app,
 }
 
@@ -213,13 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder of case files (default: the KB's cases/)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    from ossdx.cli.deidentify import add_parser as add_deidentify
-
-    add_deidentify(sub)
-
-    from ossdx.cli import db  # temporary wiring of `ossdx db` (issue 16); the lead wires it
+    deidentify.add_parser(sub)
     db.add_parser(sub)
-    COMMANDS.setdefault("db", db.run)
 
     p = sub.add_parser("app", help="start the Streamlit app (on 127.0.0.1 only unless "
                                    "sign-in is configured)")

@@ -92,8 +92,10 @@ def _has_value(elem: Any) -> bool:
     value = elem.value
     if value is None:
         return False
-    if isinstance(value, (str, bytes)):
-        return bool(value.strip(b"\0 " if isinstance(value, bytes) else "\0 "))
+    if isinstance(value, bytes):
+        return bool(value.strip(b"\0 "))
+    if isinstance(value, str):
+        return bool(value.strip("\0 "))
     try:
         return len(value) > 0
     except TypeError:

@@ -1005,10 +1005,10 @@ class _Assembler:
                             "value (add 'illustration: " + item_id + "' to the value it "
                             "shows)", "unused-illustration")
         drawn = sorted(folder.glob("*")) if folder.is_dir() else []
-        for path in drawn:
-            if path.suffix in (".svg", ".png") and path.name not in listed:
+        for drawing in drawn:
+            if drawing.suffix in (".svg", ".png") and drawing.name not in listed:
                 self.b.problems.append(Problem(
-                    Location(self.b.name(path), 1), "drawing not listed in illustrations.yaml "
+                    Location(self.b.name(drawing), 1), "drawing not listed in illustrations.yaml "
                     "(it needs a caption and the source that describes the sign)",
                     Severity.WARNING, "unlisted-illustration"))
         return table
