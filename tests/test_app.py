@@ -11,7 +11,6 @@ import tomllib
 from contextlib import redirect_stderr
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -63,10 +62,17 @@ def leader(at: AppTest) -> str:
 
 
 def chart_rows(at: AppTest) -> list[tuple[str, float]]:
-    """(diagnosis, probability) rows of the probability chart, in rank order."""
-    chart = at.get("vega_lite_chart")[0].proto
-    table = pa.ipc.open_stream(chart.datasets[0].data.data).read_all().to_pylist()
-    return [(r["diagnosis"], r["probability"]) for r in sorted(table, key=lambda r: r["rank"])]
+    """(diagnosis, probability) rows of the probability table, in rank order."""
+    tables = [e.value for e in at.markdown if e.value.startswith("| # | Diagnosis |")]
+    assert tables, "no probability table shown"
+    rows = []
+    for line in tables[0].splitlines()[2:]:
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        name = shown(cells[1]).removeprefix("**").removesuffix("**")
+        percent = re.search(r"([0-9.]+)%$", cells[2])
+        assert percent, line
+        rows.append((name, float(percent.group(1)) / 100))
+    return rows
 
 
 def load_example(at: AppTest, key: str = SCHMORL_KEY) -> AppTest:

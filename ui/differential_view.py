@@ -12,8 +12,6 @@ import json
 import re
 from collections.abc import Sequence
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
 from ossdx.advice.contrast import contrast, is_mimic_pair
@@ -32,30 +30,23 @@ AGAINST = ":red[**−**]"
 
 
 # ------------------------------------------------------------------ chart
-def chart_data(differential: Differential, entries: Sequence[Entry]) -> pd.DataFrame:
-    """The rows of the bar chart: rank, diagnosis name, probability."""
-    return pd.DataFrame({
-        "rank": list(range(1, len(entries) + 1)),
-        "diagnosis": [e.name for e in entries],
-        "probability": [round(e.probability, 6) for e in entries],
-        "label": [percent(e.probability) for e in entries],
-        "leader": [e.id == differential.leader.id for e in entries],
-    })
+BAR_WIDTH = 24  # characters of a full (100 %) bar
+TABLE_HEADER = "| # | Diagnosis | Probability |"
 
 
-def probability_chart(differential: Differential, entries: Sequence[Entry]) -> alt.LayerChart:
-    """A horizontal bar chart of the shown entries, ranked, the leader highlighted."""
-    data = chart_data(differential, entries)
-    y = alt.Y("diagnosis:N", sort=alt.SortField("rank"), title=None,
-              axis=alt.Axis(labelLimit=320))
-    bars = alt.Chart(data).mark_bar(cornerRadiusEnd=3).encode(
-        x=alt.X("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%")),
-        y=y,
-        color=alt.condition(alt.datum.leader, alt.value("#1f6feb"), alt.value("#8fb3e8")),
-    )
-    labels = bars.mark_text(align="left", dx=4).encode(text="label:N", color=alt.value("#333"))
-    return (bars + labels).properties(height=34 * len(entries) + 20)
+def probability_table(differential: Differential, entries: Sequence[Entry]) -> str:
+    """The shown entries as a Markdown table with a text bar each, the leader in bold: one
+    light element (a chart library redraws its whole chart on every answer) that a screen
+    reader reads row by row."""
+    lines = [TABLE_HEADER, "|---:|:---|:---|"]
+    for rank, entry in enumerate(entries, 1):
+        filled = round(entry.probability * BAR_WIDTH)
+        bar = "█" * filled + "░" * (BAR_WIDTH - filled)
+        name = safe(entry.name, line_start=False)
+        if entry.id == differential.leader.id:
+            name = f"**{name}**"
+        lines.append(f"| {rank} | {name} | `{bar}` {percent(entry.probability)} |")
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ pieces
@@ -318,8 +309,8 @@ def render_results(ctx: Context, case: Case, differential: Differential, advice:
     st.caption(f"Leading diagnosis · {len(case.findings)} finding"
                f"{'' if len(case.findings) == 1 else 's'} entered · knowledge base "
                f"{safe(kb.version, line_start=False)}")
-    st.altair_chart(probability_chart(differential, entries), key=f"chart.{key}",
-                    width="stretch")
+    with st.container(key=f"chart_{key}"):
+        st.markdown(probability_table(differential, entries))
     hidden = len(differential.entries) - len(entries)
     if hidden:
         st.caption(f"{hidden} more below {kb.settings.show_above:.0%}.")
