@@ -308,12 +308,20 @@ def test_contrast_card_for_a_declared_mimic_pair(kb, reasoner):
 def test_examples_load_every_case_file_seed_first():
     """The examples page offers every case file, seed cases first; loading opens the work-up."""
     at = start("ui/pages/examples.py")
-    keys = [b.key for b in at.button if b.key and b.key.startswith("example.")]
+    folders = at.button_group(key="examples.folder")
+    assert folders.options[0].startswith("Seed cases")
+    keys = []
+    for option in folders.options:  # one folder at a time
+        at.button_group(key="examples.folder").set_value(option)
+        run(at)
+        keys += [b.key for b in at.button if b.key and b.key.startswith("example.")]
     files = sorted(p.relative_to(KB_DIR / "cases").as_posix()
                    for p in (KB_DIR / "cases").rglob("*.yaml"))
     assert sorted(k.removeprefix("example.") for k in keys) == files
     seed = [k for k in keys if k.startswith("example.seed/")]
     assert keys[:len(seed)] == seed
+    at.button_group(key="examples.folder").set_value(folders.options[0])
+    run(at)
     at.button(key=SCHMORL_KEY).click()
     run(at)
     assert [t.value for t in at.title] == ["Work-up"]

@@ -75,9 +75,17 @@ def render(ctx: Context) -> None:
     groups: dict[str, list[Example]] = {}
     for item in items:
         groups.setdefault(item.folder, []).append(item)
-    for index, (name, group) in enumerate(groups.items()):
-        title = f"{(name or 'other').capitalize()} cases ({len(group)})"
-        with st.expander(title, expanded=index == 0, icon=":material/folder:"):
+    titles = {name: f"{(name or 'other').capitalize()} cases ({len(group)})"
+              for name, group in groups.items()}
+    if st.session_state.get("examples.folder") not in groups:
+        st.session_state.pop("examples.folder", None)
+    # one folder at a time: hundreds of cases drawn at once made the page slow to open
+    chosen = st.segmented_control("Folder", list(groups), default=next(iter(groups)),
+                                  format_func=titles.__getitem__, key="examples.folder")
+    for name, group in groups.items():
+        if name != (chosen if chosen is not None else next(iter(groups))):
+            continue
+        with st.container(border=True):
             for number, item in enumerate(group, 1):
                 text, action = st.columns([8, 1], vertical_alignment="center")
                 if quiz:
