@@ -49,6 +49,27 @@ def show_callback_errors() -> None:
         st.error(problem_lines(problems))
 
 
+PAGE_FAILED = "This page could not be drawn completely; the details are in the server log."
+
+
+def fragment(function: Callable[..., None]) -> Callable[..., None]:
+    """``st.fragment`` with the page's boundary: a fragment reruns on its own, outside the
+    page that drew it, so its failures (and its callbacks') are caught and shown here."""
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> None:
+        try:
+            show_callback_errors()
+            function(*args, **kwargs)
+        except InputError as exc:
+            st.error(problem_lines(exc.problems))
+        except Exception:
+            logger.exception("part %s failed", function.__qualname__)
+            st.error(PAGE_FAILED)
+
+    return st.fragment(guarded)
+
+
 def run_page(render: Callable[[Context], None]) -> None:
     """Draw a page inside the boundary, with the current knowledge base and engines."""
     try:
@@ -62,4 +83,4 @@ def run_page(render: Callable[[Context], None]) -> None:
         st.error(problem_lines(exc.problems))
     except Exception:
         logger.exception("page %s failed", getattr(render, "__module__", "?"))
-        st.error("This page could not be drawn completely; the details are in the server log.")
+        st.error(PAGE_FAILED)

@@ -22,6 +22,7 @@ from ossdx.advice.whynot import WhyNot, explain_why_not
 from ossdx.kb.case import Case
 from ossdx.reasoning.diagnosis import Differential, Entry, Reason
 
+from .boundary import fragment
 from .resources import Context
 from .text import percent, reference_lines, safe
 
@@ -137,7 +138,7 @@ def _contrast_card(ctx: Context, case: Case, differential: Differential) -> None
                 st.markdown("\n".join(lines) if lines else "*no sign in the rules*")
 
 
-@st.fragment
+@fragment
 def _why_not(ctx: Context, differential: Differential, key: str) -> None:
     """Every diagnosis below the leader can be asked about (a fragment: choosing one
     redraws only this part)."""
@@ -250,7 +251,7 @@ def export_buttons(ctx: Context, differential: Differential, advice: Advice | No
                             width="stretch", help="FHIR R4 DiagnosticReport, status preliminary")
 
 
-@st.fragment
+@fragment
 def _reasons(ctx: Context, differential: Differential, key: str) -> None:
     """The reasons of one diagnosis at a time, the leader first (a fragment: choosing
     another redraws only this part, and the page does not draw fifteen of them)."""

@@ -20,7 +20,7 @@ from ossdx.kb.model import MODALITIES
 from ossdx.reasoning.diagnosis import Differential
 
 from . import state
-from .boundary import callback
+from .boundary import callback, fragment
 from .differential_view import analyse, render_results
 from .inputs import NOT_ASSESSED, context_card, undo_notice, value_label
 from .resources import Context
@@ -283,9 +283,15 @@ def _url_problems() -> None:
 
 
 def render(ctx: Context) -> None:
-    """The work-up page."""
-    kb = ctx.kb
+    """The work-up page: the app's frame once, then the work-up as a fragment, so that an
+    answer redraws the work-up and not the navigation and the sidebar."""
     st.title("Work-up")
+    _workup(ctx)
+
+
+@fragment
+def _workup(ctx: Context) -> None:
+    kb = ctx.kb
     _url_problems()
     undo_notice("workup")
     _case_card(ctx)
