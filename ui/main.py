@@ -57,9 +57,8 @@ def _sidebar() -> None:
             st.caption(f"{safe(kb.manifest.name, line_start=False)} · "
                        f"version {safe(kb.version, line_start=False)}")
             title = None if state.meta().get("quiz") else state.meta().get("title")
-            count = len(state.findings())
-            st.markdown(f"**Current case**  \n{safe(title, line_start=False) if title else 'new'}"
-                        f" · {count} finding{'' if count == 1 else 's'}")
+            # no count of findings here: answers redraw only the work-up (a fragment)
+            st.markdown(f"**Current case**  \n{safe(title, line_start=False) if title else 'new'}")
             st.button("New case", key="sidebar.new_case", on_click=_new_case,
                       icon=":material/add:", width="stretch")
             if state.undo_offer():  # a new case never loses the last one: one undo
