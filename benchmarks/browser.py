@@ -160,7 +160,9 @@ class Driver:
     def choose(self, key: str, option: str) -> None:
         """Pick ``option`` in the selectbox or multiselect with widget key ``key``."""
         page = self.page
-        page.locator(f".st-key-{key.replace('.', '-')} [role=combobox]").first.click()
+        box = page.locator(f".st-key-{key.replace('.', '-')} [role=combobox]").first
+        box.click()
+        box.type(option[:20])  # filter: a long list shows only the options in view
         page.get_by_role("option", name=option, exact=True).first.click()
         page.keyboard.press("Escape")
         self.idle()
