@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from ossdx.advice.questions import Advice, Question
+from ossdx.advice.questions import Advice, Question, missing_reason
 from ossdx.kb.case import Case
 from ossdx.kb.model import MODALITIES
 from ossdx.reasoning.diagnosis import Differential
@@ -153,8 +153,8 @@ def _question_card(ctx: Context, advice: Advice) -> None:
     if question is None:
         with st.container(key="question_done"):
             no_study = any(var == MODALITIES for var, _ in advice.missing)
-            if no_study or (advice.missing and advice.stop_reason
-                            and advice.stop_reason.startswith("Not finished")):
+            if no_study or (advice.missing
+                            and advice.stop_reason == missing_reason(advice.missing)):
                 st.warning(safe(advice.stop_reason or "Not finished: "
                                 + _missing_text(advice) + " missing."),
                            icon=":material/pending:")
