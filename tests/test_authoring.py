@@ -32,7 +32,8 @@ END_OF_BONE = {"giant_cell_tumour.profile.long_bone_location.epiphysis",
                "giant_cell_tumour.profile.subarticular_extension.yes"}
 NEW_RULES = {"subarticular_lucency.rimless", "giant_cell_tumour.rimless_subarticular",
              "metastasis.solitary_subarticular_lucency", "giant_cell_tumour.prior.population",
-             "giant_cell_tumour.prior.young_adult", f"recommendation.{BIOPSY}", *END_OF_BONE}
+             "giant_cell_tumour.prior.young_adult", "giant_cell_tumour.prior.bone_pain",
+             f"recommendation.{BIOPSY}", *END_OF_BONE}
 
 
 def guide_text() -> str:
