@@ -23,7 +23,7 @@ from ossdx.authoring.graph import (
     to_json,
 )
 from ossdx.cli.main import main
-from ossdx.kb.model import Kind
+from ossdx.kb.model import Kind, Op
 from ossdx.reasoning.cases import load_case
 from ossdx.reasoning.diagnosis import Reasoner
 
@@ -127,16 +127,35 @@ def test_conditions_and_conclusions_are_edges(mini_graph):
     assert (prior["kind"], prior["lr"]) == ("prior", 2.0)
 
 
-def test_negations_are_marked(graph):
-    """{not: ...}, without_concept and without_modality give negated edges."""
-    assert graph.edges["value:trabecular_pattern=coarse_vertical",
-                       "rule:hemangioma.sclerotic"]["negated"] is True
-    assert graph.edges["concept:aggressive_features",
-                       "rule:non_aggressive_margin.rim"]["negated"] is True
-    assert graph.edges["modality:CT", "rule:pitfall.radiograph_late_lytic"]["negated"] is True
-    assert graph.edges["modality:XR", "rule:pitfall.radiograph_late_lytic"]["negated"] is False
-    assert graph.edges["rule:pitfall.radiograph_late_lytic",
-                       "pitfall:radiograph_late_lytic"]["kind"] == "warns"
+def test_negations_are_marked(kb, graph):
+    """{not: ...}, without_concept and without_modality give negated edges; a plain
+    modality condition does not, and a pitfall rule warns of its pitfall."""
+    checked = set()
+    for rule in kb.rules:
+        for conj in rule.when:
+            for atom in conj:
+                if atom.op is Op.NO_CONCEPT:
+                    edge = (f"concept:{atom.var}", f"rule:{rule.id}")
+                elif atom.op in (Op.NOT_IN, Op.EXCLUDES) and atom.var == "modalities":
+                    edge = (f"modality:{sorted(atom.values)[0]}", f"rule:{rule.id}")
+                elif atom.op is Op.NOT_IN and atom.var in kb.findings:
+                    edge = (f"value:{atom.var}={sorted(atom.values)[0]}", f"rule:{rule.id}")
+                else:
+                    continue
+                assert graph.edges[edge]["negated"] is True, edge
+                checked.add(atom.op)
+    assert {Op.NO_CONCEPT, Op.NOT_IN} <= checked
+    pitfalls = [r for r in kb.rules if r.kind is Kind.PITFALL]
+    assert all(graph.edges[f"rule:{r.id}", f"pitfall:{r.target}"]["kind"] == "warns"
+               for r in pitfalls)
+    plain = [(r, a) for r in kb.rules for conj in r.when for a in conj
+             if a.var == "modalities" and a.op is Op.CONTAINS]
+    for rule, atom in plain:
+        negated_elsewhere = any(b.var == "modalities" and b.op is not Op.CONTAINS
+                                for conj in rule.when for b in conj)
+        if not negated_elsewhere:
+            for value in atom.values:
+                assert graph.edges[f"modality:{value}", f"rule:{rule.id}"]["negated"] is False
 
 
 # ============================================================================ filters
@@ -195,7 +214,9 @@ def test_explanation_subgraph_shows_what_fired_and_why(mini_kb, mini_graph):
     fired = {f"rule:{r}" for r in differential.trace.fired}
     assert fired == {"rule:aggressive.breach", "rule:alpha.prior.spine",
                      "rule:alpha.aggressive", "rule:alpha.lytic", "rule:beta.aggressive",
-                     "rule:alpha.prior.population", "rule:beta.prior.population"}
+                     "rule:alpha.prior.population", "rule:beta.prior.population",
+                     # the fixture's biopsy advice reads the aggressive concept
+                     "rule:recommendation.biopsy_alpha"}
     rules = {n for n, d in sub.nodes(data=True) if d["kind"] == "rule"}
     assert rules == fired
     assert all(sub.nodes[r]["fired"] for r in rules)
@@ -361,7 +382,7 @@ def test_page_browses_rules_with_sources_and_shows_coverage():
     assert "Author A. A test reference. Journal 2020." in texts
     show(at, "Coverage")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Rules exercised"] == "8 of 14"
+    assert metrics["Rules exercised"] == "9 of 15"  # tests/test_coverage.py's count
     show(at, "Browse")
     at.radio(key="kb_browse_kind").set_value("Derived concepts").run()
     assert not at.exception
