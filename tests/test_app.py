@@ -23,9 +23,9 @@ from conftest import KB_DIR, ROOT
 APP = str(ROOT / "app.py")
 SCHMORL = KB_DIR / "cases" / "seed" / "seed-schmorl-l4.yaml"
 SCHMORL_KEY = "example.seed/seed-schmorl-l4.yaml"
-PAGES = ["ui/pages/workup.py", "ui/pages/quick_entry.py", "ui/pages/examples.py",
-         "ui/pages/response.py", "ui/pages/knowledge_base.py", "ui/pages/trainee.py",
-         "ui/pages/quiz.py", "ui/pages/progress.py"]
+PAGES = ["ui/screens/workup.py", "ui/screens/quick_entry.py", "ui/screens/examples.py",
+         "ui/screens/response.py", "ui/screens/knowledge_base.py", "ui/screens/trainee.py",
+         "ui/screens/quiz.py", "ui/screens/progress.py"]
 XSS = "<img src=x onerror=alert(1)>"
 
 
@@ -77,12 +77,12 @@ def chart_rows(at: AppTest) -> list[tuple[str, float]]:
 
 def load_example(at: AppTest, key: str = SCHMORL_KEY) -> AppTest:
     """Load an example; the app opens the work-up (AppTest is then kept on that page)."""
-    at.switch_page("ui/pages/examples.py")
+    at.switch_page("ui/screens/examples.py")
     run(at)
     at.button(key=key).click()
     run(at)
     assert [t.value for t in at.title] == ["Work-up"]
-    at.switch_page("ui/pages/workup.py")  # AppTest does not follow st.switch_page by itself
+    at.switch_page("ui/screens/workup.py")  # AppTest does not follow st.switch_page by itself
     return run(at)
 
 
@@ -306,8 +306,9 @@ def test_contrast_card_for_a_declared_mimic_pair(kb, reasoner):
 
 
 def test_examples_load_every_case_file_seed_first():
-    """The examples page offers every case file, seed cases first; loading opens the work-up."""
-    at = start("ui/pages/examples.py")
+    """The examples page offers every case file but the held-out ones, seed cases first;
+    loading opens the work-up."""
+    at = start("ui/screens/examples.py")
     folders = at.button_group(key="examples.folder")
     assert folders.options[0].startswith("Seed cases")
     keys = []
@@ -316,7 +317,8 @@ def test_examples_load_every_case_file_seed_first():
         run(at)
         keys += [b.key for b in at.button if b.key and b.key.startswith("example.")]
     files = sorted(p.relative_to(KB_DIR / "cases").as_posix()
-                   for p in (KB_DIR / "cases").rglob("*.yaml"))
+                   for p in (KB_DIR / "cases").rglob("*.yaml")
+                   if not p.is_relative_to(KB_DIR / "cases" / "blind" / "test"))
     assert sorted(k.removeprefix("example.") for k in keys) == files
     seed = [k for k in keys if k.startswith("example.seed/")]
     assert keys[:len(seed)] == seed
@@ -330,7 +332,7 @@ def test_examples_load_every_case_file_seed_first():
 def test_quiz_mode_hides_the_title_until_revealed(kb):
     """In quiz mode the case title and narrative stay hidden until the user reveals them."""
     case = load_case(SCHMORL, kb)
-    at = start("ui/pages/examples.py")
+    at = start("ui/screens/examples.py")
     at.toggle(key="examples.quiz").set_value(True)
     run(at)
     assert not any(case.title in t for t in texts(at))
@@ -354,7 +356,7 @@ def test_export_buttons_are_offered():
 def test_quick_entry_gives_the_differential_in_one_click(kb):
     """Entering the Schmorl findings on one screen and clicking once ranks Schmorl's node first."""
     case = load_case(SCHMORL, kb)
-    at = start("ui/pages/quick_entry.py")
+    at = start("ui/screens/quick_entry.py")
     for finding, value in case.findings.items():
         at.selectbox(key=f"quick.{finding}").set_value(value)
     at.button(key="quick.submit").click()
@@ -365,7 +367,7 @@ def test_quick_entry_gives_the_differential_in_one_click(kb):
 
 def test_a_valid_upload_replaces_the_case(kb):
     """Uploading a valid case file loads its findings and shows its differential."""
-    at = start("ui/pages/quick_entry.py")
+    at = start("ui/screens/quick_entry.py")
     at.file_uploader(key="upload.file").set_value(
         ("schmorl.yaml", SCHMORL.read_bytes(), "application/x-yaml"))
     run(at)
@@ -378,7 +380,7 @@ def test_a_malformed_upload_shows_the_cli_errors_and_keeps_the_case(kb, tmp_path
     bad = b"findings:\n  regoin: spine\n  density: lytik\n"
     at = load_example(start())
     before = dict(at.session_state["case.findings"])
-    at.switch_page("ui/pages/quick_entry.py")
+    at.switch_page("ui/screens/quick_entry.py")
     run(at)
     at.file_uploader(key="upload.file").set_value(("bad.yaml", bad, "application/x-yaml"))
     run(at)
@@ -399,7 +401,7 @@ def test_an_oversize_upload_is_refused_with_a_message():
     """A file over 1 MB is refused, saying the limit, and the case is unchanged."""
     at = load_example(start())
     before = dict(at.session_state["case.findings"])
-    at.switch_page("ui/pages/quick_entry.py")
+    at.switch_page("ui/screens/quick_entry.py")
     run(at)
     big = b"# padding\n" * (MAX_BYTES // 10 + 1)
     at.file_uploader(key="upload.file").set_value(("big.yaml", big, "application/x-yaml"))
@@ -476,14 +478,14 @@ def test_the_engine_is_built_once_per_kb_version(kb_env, monkeypatch):
     at = load_example(start())
     at.selectbox(key="answer.vertebral_location").set_value("central_body")
     run(at)
-    at.switch_page("ui/pages/quick_entry.py")
+    at.switch_page("ui/screens/quick_entry.py")
     run(at)
     assert len(built) == 1
     path = root / "diagnoses" / "metastasis.yaml"
     path.write_text(path.read_text().replace("name: Osseous metastasis",
                                              "name: Osseous metastasis (edited)", 1))
     run(at)
-    at.switch_page("ui/pages/workup.py")
+    at.switch_page("ui/screens/workup.py")
     run(at)
     assert len(built) == 2 and built[0] != built[1]
     assert any(name == "Osseous metastasis (edited)" for name, _ in chart_rows(at))
@@ -532,8 +534,8 @@ def test_an_internal_error_shows_a_short_message_not_a_traceback(monkeypatch):
     assert "boom" not in "\n".join(texts(at))
 
 
-@pytest.mark.parametrize("module, page", [("ossdx.ui.response_page", "ui/pages/response.py"),
-                                          ("ossdx.ui.kb_page", "ui/pages/knowledge_base.py")])
+@pytest.mark.parametrize("module, page", [("ossdx.ui.response_page", "ui/screens/response.py"),
+                                          ("ossdx.ui.kb_page", "ui/screens/knowledge_base.py")])
 def test_a_missing_page_module_says_not_available(monkeypatch, module, page):
     """If a page's module cannot be imported, that page says 'not available yet'."""
     monkeypatch.setitem(sys.modules, module, None)
@@ -599,7 +601,7 @@ def test_the_undo_is_withdrawn_once_the_new_case_is_changed():
 def test_quick_entry_keeps_its_case_in_the_address_and_offers_undo(kb):
     """Quick entry writes its case into the address, and 'New case' there offers undo."""
     case = load_case(SCHMORL, kb)
-    at = start("ui/pages/quick_entry.py")
+    at = start("ui/screens/quick_entry.py")
     for finding, value in case.findings.items():
         at.selectbox(key=f"quick.{finding}").set_value(value)
     at.button(key="quick.submit").click()
@@ -642,7 +644,7 @@ def test_contrast_card_does_not_suggest_another_value_of_an_entered_finding(kb):
 
 def test_response_page_shows_names_not_ids_and_no_escaped_underscores(kb):
     """The response page names studies (not 'bone_scan') and shows rule ids without '\\_'."""
-    at = start("ui/pages/response.py")
+    at = start("ui/screens/response.py")
     seed = next(b for b in at.button if b.key and b.key.startswith("response_seed_"))
     seed.click()
     run(at)
@@ -656,7 +658,7 @@ def test_response_page_shows_names_not_ids_and_no_escaped_underscores(kb):
 
 def test_response_case_picker_shows_the_case_loaded():
     """After loading a seed response case, the picker names that case."""
-    at = start("ui/pages/response.py")
+    at = start("ui/screens/response.py")
     seed = next(b for b in at.button if b.key and b.key.startswith("response_seed_"))
     title = seed.label
     seed.click()

@@ -303,7 +303,7 @@ for line in sys.stdin:
     command = json.loads(line)
     try:
         if command["do"] == "commit":
-            page("ui/pages/trainee.py", command["name"])
+            page("ui/screens/trainee.py", command["name"])
             at.selectbox(key="trainee.pick").set_value(command["case"])
             run()
             at.selectbox(key="trainee.choice.1").set_value(command["choice"])
@@ -312,7 +312,7 @@ for line in sys.stdin:
             run()
             reply = {"revealed": bool(at.success)}
         else:
-            page("ui/pages/progress.py", command["name"])
+            page("ui/screens/progress.py", command["name"])
             reply = {"metrics": {m.label: m.value for m in at.metric}}
     except Exception as exc:
         reply = {"error": repr(exc)}

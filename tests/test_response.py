@@ -671,11 +671,11 @@ def test_documented_example_rule_validates(tmp_path: Path):
 def test_page_keeps_the_comparison_after_visiting_another_page():
     """In the app, a loaded comparison is still there after going to another page and back."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("ui/pages/response.py").run()
+    at.switch_page("ui/screens/response.py").run()
     at.button(key="response_seed_seed-sternum-mri-loss-of-tumour-signal").click().run()
     assert shown_categories(at) == [("MDA", "CR"), ("WHO", "NE"), ("UICC", "NE")]
-    at.switch_page("ui/pages/workup.py").run()
-    at.switch_page("ui/pages/response.py").run()
+    at.switch_page("ui/screens/workup.py").run()
+    at.switch_page("ui/screens/response.py").run()
     assert not at.exception
     assert shown_categories(at) == [("MDA", "CR"), ("WHO", "NE"), ("UICC", "NE")]
 

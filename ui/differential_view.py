@@ -201,7 +201,7 @@ def _recommendations(ctx: Context, differential: Differential, advice: Advice | 
         for rec in differential.recommendations:
             category = rec.category.replace("_", " ")
             modality = f" · {safe(kb.vocabulary.modalities[rec.modality].name)}" \
-                if rec.modality in kb.vocabulary.modalities else ""
+                if rec.modality is not None and rec.modality in kb.vocabulary.modalities else ""
             lines.append(f"- **{safe(rec.title, line_start=False)}** "
                          f"({safe(category, line_start=False)}{modality}): "
                          f"{safe(rec.text, line_start=False)}")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from ossdx.kb import KnowledgeBase
 from ossdx.reasoning.cases import load_case
+from ossdx.ui.main import PAGE_DIR
 
 from . import state
 from .boundary import callback
@@ -16,7 +17,7 @@ from .text import problem_lines, safe
 
 GOTO_WORKUP = "examples.goto_workup"
 QUIZ = "ui.quiz"  # quiz mode: titles and narratives hidden until revealed
-WORKUP_PAGE = "ui/pages/workup.py"
+WORKUP_PAGE = str(PAGE_DIR / "workup.py")
 
 
 @dataclass(frozen=True)

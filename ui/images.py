@@ -16,6 +16,7 @@ import hashlib
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import streamlit as st
 
@@ -38,7 +39,8 @@ def svg_address(raw: bytes) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(raw).decode("ascii")
 
 
-def show_svg(raw: bytes, caption: str | None = None, width: int | str = "content") -> None:
+def show_svg(raw: bytes, caption: str | None = None,
+             width: int | Literal["stretch", "content"] = "content") -> None:
     """An SVG drawing, as an image."""
     st.image(svg_address(raw), caption=caption, width=width)
 
@@ -199,7 +201,8 @@ def sources_text(kb: KnowledgeBase, item: Illustration) -> str:
     return "Sources: " + "; ".join(names)
 
 
-def show_illustration(kb: KnowledgeBase, item: Illustration, width: int | str = "content",
+def show_illustration(kb: KnowledgeBase, item: Illustration,
+                      width: int | Literal["stretch", "content"] = "content",
                       *, full: bool = True) -> None:
     """One drawing with its title (and, when ``full``, its caption and sources)."""
     try:

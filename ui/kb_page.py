@@ -116,7 +116,7 @@ def graph_layout(sub: Any, centre: str) -> tuple[dict[str, tuple[float, float]],
         layers.setdefault(d, []).append(node)
     tallest = max(len(nodes) for nodes in layers.values())
     height = max(MIN_HEIGHT_PX, min(MAX_HEIGHT_PX, tallest * ROW_PX + 80))
-    positions = {}
+    positions: dict[str, tuple[float, float]] = {}
     for d, nodes in layers.items():
         nodes.sort(key=lambda n: (sub.nodes[n].get("kind", ""), str(sub.nodes[n].get("label"))))
         top = (height - 80 - (len(nodes) - 1) * ROW_PX) / 2
@@ -266,9 +266,11 @@ def _browse_section(kb: KnowledgeBase) -> None:
         dx = kb.diagnoses[dx_id]
         st.subheader(dx.name)
         st.markdown(dx.description)
-        st.markdown(f"**Base prior:** {dx.prior.base:.1%}"
-                    + (f" ({dx.prior.note})" if dx.prior.note else ""))
-        _sources(kb, dx.prior.references)
+        prior = dx.prior
+        assert prior is not None  # every diagnosis of kb.diagnoses is described
+        st.markdown(f"**Base prior:** {prior.base:.1%}"
+                    + (f" ({prior.note})" if prior.note else ""))
+        _sources(kb, prior.references)
         if dx.teaching_points:
             st.markdown("**Teaching points**")
             for tp in dx.teaching_points:

@@ -1,6 +1,6 @@
 """The app shell: page set-up, navigation, the sidebar, and knowledge-base errors.
 
-Each page is a small script under ``ui/pages/`` that draws itself inside the error boundary
+Each page is a small script under ``ui/screens/`` that draws itself inside the error boundary
 (:func:`ui.boundary.run_page`).
 """
 
@@ -19,7 +19,9 @@ from .text import problem_lines, safe
 
 logger = logging.getLogger("ossdx.ui")
 
-PAGE_DIR = Path(__file__).resolve().parent / "pages"  # works from app.py and from the wheel
+# The page scripts. Not called "pages": next to the installed streamlit_app.py Streamlit
+# would take a "pages/" folder for its old automatic multipage navigation.
+PAGE_DIR = Path(__file__).resolve().parent / "screens"  # works from app.py and from the wheel
 PAGES = {
     "Diagnose": [
         ("workup.py", "Work-up", ":material/stethoscope:", "workup"),

@@ -70,13 +70,16 @@ def _case_entries(root: str, fingerprint: str, signature: tuple[object, ...],
     folder = _kb.root / "cases"
     if not folder.is_dir():
         return ()
+    held_out = [_kb.root / h for h in _kb.manifest.held_out_cases]
     return tuple(read_case_folder(folder, _kb,
-                                  name=lambda path: path.relative_to(folder).as_posix()))
+                                  name=lambda path: path.relative_to(folder).as_posix(),
+                                  keep=lambda path: not any(h in path.parents for h in held_out)))
 
 
 def case_entries(kb: KnowledgeBase) -> tuple[CaseEntry, ...]:
     """Every case file of the KB's cases folder, loaded or with its problems; named by its
-    path inside that folder. Read once per state of the files (shared by all pages)."""
+    path inside that folder. Read once per state of the files (shared by all pages). The
+    held-out folders of kb.yaml are left out: they stay an evaluation set."""
     return _case_entries(str(kb.root), kb.fingerprint, snapshot(kb.root / "cases"), kb)
 
 

@@ -13,6 +13,7 @@ Every widget key starts with ``response_``. Knowledge-base and user text goes th
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -371,7 +372,7 @@ def _form_data(kb: KnowledgeBase, criteria: ResponseCriteria) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- results
-def _message_lines(problems: list[Problem]) -> str:
+def _message_lines(problems: Sequence[Problem]) -> str:
     return "  \n".join(safe(p.message) for p in problems)
 
 
@@ -403,7 +404,7 @@ def _show_lesions(kb: KnowledgeBase, result: Assessment) -> None:
     sets = result.criteria.sets
     rows = []
     for lesion in result.lesions:
-        row = {"lesion": lesion.site}
+        row: dict[str, str | float | None] = {"lesion": lesion.site}
         row.update({s.short_name: lesion.verdicts[s.id].category for s in sets})
         change = lesion.features.get(SIZE_CHANGE)
         row["size change (%)"] = None if change is None else round(change, 1)

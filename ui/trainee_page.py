@@ -41,6 +41,7 @@ from ossdx.teaching.trainee import (
     mask_names,
     totals,
 )
+from ossdx.ui.main import PAGE_DIR
 
 from .auth import Learner, learner_panel, sign_in_configured
 from .boundary import callback
@@ -48,7 +49,7 @@ from .differential_view import render_results
 from .resources import Context, case_entries, case_subfolder, progress_store
 from .text import percent, safe
 
-PAGE = "ui/pages/trainee.py"
+PAGE = str(PAGE_DIR / "trainee.py")
 CASE = "trainee.case"  # path (under cases/) of the case being worked
 RESULT = "trainee.result"  # {path, attempt} once committed
 SAVE_ERROR = "trainee.save_error"

@@ -10,6 +10,7 @@ shares it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import streamlit as st
@@ -237,7 +238,7 @@ def _answers(ctx: Context, unused: dict[str, str]) -> None:
                 else:
                     state.seed(key, value if value in spec.values else None)
                     st.selectbox(safe(spec.name), list(spec.values), key=key,
-                                 format_func=lambda v, s=spec: value_label(s, v),
+                                 format_func=functools.partial(value_label, spec),
                                  on_change=_changed, args=(finding,),
                                  label_visibility="collapsed")
         label = spec.name if spec is not None else finding
