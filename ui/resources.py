@@ -61,6 +61,7 @@ def knowledge_base_holder(root: str) -> KnowledgeBaseHolder:
 def compiled_engines(root: str, fingerprint: str, _kb: KnowledgeBase) -> Engines:
     """The reasoner and question advisor of one knowledge-base version (by fingerprint)."""
     reasoner = Reasoner(_kb)
+    _ = reasoner.experta  # compile the network of record now, under the spinner
     return Engines(reasoner, QuestionAdvisor(reasoner))
 
 

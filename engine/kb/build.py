@@ -194,6 +194,7 @@ class _Assembler:
         self.rule_ids: dict[str, Location] = {}
         self.rules: list[Rule] = []
         self.teaching: dict[str, schema.TeachingPoint] = {}
+        self.seed_facts: tuple[schema.SeedFact, ...] = ()
 
     # ---------------------------------------------------------------- helpers
     def unique(self, table: dict[str, Location], item_id: str, doc: Document, path: PathKey,
@@ -248,11 +249,11 @@ class _Assembler:
                                  "unknown-modality")
         self._teaching_files()
         quizzes = self._quizzes()
-        coverage = self._coverage()
+        self._population_rules(diagnoses, vocab)
+        coverage = self._coverage(vocab)
         report_rates = self._report_rates(vocab, diagnoses)
         illustrations = self._illustrations()
         self._stratify(concepts)
-        self._population_rules(diagnoses, vocab)
         manifest_doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
         for i, dx_id in enumerate(self.manifest.must_not_miss):
             if dx_id not in diagnoses:
@@ -281,6 +282,7 @@ class _Assembler:
             teaching_points=MappingProxyType(self.teaching),
             quizzes=MappingProxyType(quizzes),
             seed_coverage=coverage,
+            seed_facts=self.seed_facts,
             rules=tuple(rules),
             base_priors=MappingProxyType(priors),
             relevance=MappingProxyType(relevance),
@@ -950,7 +952,7 @@ class _Assembler:
                 quizzes[quiz.id] = quiz
         return quizzes
 
-    def _coverage(self) -> tuple[schema.SeedSection, ...]:
+    def _coverage(self, vocab: Vocabulary) -> tuple[schema.SeedSection, ...]:
         parsed = self.b.single("seed_coverage.yaml")
         if parsed is None:
             return ()
@@ -963,6 +965,40 @@ class _Assembler:
                     self.b.error(parsed.doc, ("sections", i, "covered_by", j),
                                  f"unknown knowledge-base id '{item}'"
                                  f"{did_you_mean(item, known)}", "unknown-id")
+        headings = [section.heading for section in parsed.model.sections]
+        fact_ids: dict[str, Location] = {}
+        for i, fact in enumerate(parsed.model.facts):
+            path: PathKey = ("facts", i)
+            self.unique(fact_ids, fact.id, parsed.doc, (*path, "id"), "seed fact")
+            if fact.section not in headings:
+                self.b.error(parsed.doc, (*path, "section"), f"unknown section "
+                             f"'{fact.section}'{did_you_mean(fact.section, headings)}",
+                             "unknown-id")
+            for j, item in enumerate(fact.carried_by):
+                if item not in known:
+                    self.b.error(parsed.doc, (*path, "carried_by", j), f"unknown "
+                                 f"knowledge-base id '{item}'{did_you_mean(item, known)}",
+                                 "unknown-id")
+            if fact.operative == "yes" and (fact.case is None) == (fact.example is None):
+                self.b.error(parsed.doc, path, "an operative fact names one case whose "
+                             "output changes without it: 'case: <case id>' or 'example:'",
+                             "missing-key")
+            if fact.example is not None:
+                from ossdx.kb.case import VocabularyChecker
+
+                checker = VocabularyChecker(vocab, parsed.doc)
+                sub = (*path, "example")
+                findings = checker.findings(fact.example.findings, (*sub, "findings"))
+                if fact.example.patient:
+                    checker.patient(fact.example.patient, (*sub, "patient"))
+                given = (checker.modalities(fact.example.modalities, (*sub, "modalities"))
+                         if fact.example.modalities is not None else None)
+                checker.consistency(findings, given, sub)
+                self.b.problems.extend(checker.problems)
+            if fact.operative == "no" and not fact.note:
+                self.b.error(parsed.doc, path, "a fact that is not operative says why in "
+                             "'note'", "missing-key")
+        self.seed_facts = tuple(parsed.model.facts)
         return tuple(parsed.model.sections)
 
     def _illustrations(self) -> dict[str, schema.Illustration]:

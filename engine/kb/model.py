@@ -174,6 +174,7 @@ class KnowledgeBase:
     illustrations: Mapping[str, schema.Illustration] = field(default_factory=dict)
     # likelihood profiles after shrinkage (diagnosis -> finding -> value -> P) and the
     # reference mixture of each finding (finding -> value -> P); see ossdx.kb.profiles
+    seed_facts: tuple[schema.SeedFact, ...] = ()
     profiles: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)
     reference: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(default_factory=dict)

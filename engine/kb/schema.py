@@ -371,9 +371,35 @@ class SeedSection(Model):
     covered_by: list[str] = Field(min_length=1)
 
 
+class CaseSketch(Model):
+    """A small case written inside a knowledge-base file (findings, patient, modalities)."""
+
+    findings: dict[str, Any] = {}
+    patient: dict[str, Any] = {}
+    modalities: list[ModalityId] | None = None
+
+
+class SeedFact(Model):
+    """One fact of the seed exhibit: where it lives and whether it changes any output."""
+
+    id: Id
+    fact: Text
+    section: Text
+    operative: YesNo
+    # knowledge-base ids that carry it: rules (profile rules included), prior factors,
+    # pitfalls, recommendations, teaching points, quizzes
+    carried_by: list[str] = Field(min_length=1)
+    # an operative fact names a case whose output changes when the fact is removed: a case
+    # file's id under cases/, or a small case written here
+    case: Id | Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")] | None = None
+    example: CaseSketch | None = None
+    note: Text | None = None
+
+
 class CoverageFile(Model):
     source: Id
     sections: list[SeedSection]
+    facts: list[SeedFact] = []
 
 
 Variable.model_rebuild()

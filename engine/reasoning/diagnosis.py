@@ -7,6 +7,7 @@ JSON contract of ``ossdx diagnose --json``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,8 +153,12 @@ class Reasoner:
 
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
-        self.experta = ExpertaEngine(kb)
         self.python = PythonEngine(kb)
+
+    @functools.cached_property
+    def experta(self) -> ExpertaEngine:
+        """The experta network, compiled on first use (what-if work needs only the twin)."""
+        return ExpertaEngine(self.kb)
 
     def facts(self, case: Case) -> dict[str, Any]:
         return case_facts(case, self.kb.vocabulary)
