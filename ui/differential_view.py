@@ -17,10 +17,11 @@ import streamlit as st
 from ossdx.advice.contrast import contrast, is_mimic_pair
 from ossdx.advice.export import diagnosis_json, to_fhir, to_markdown
 from ossdx.advice.questions import Advice
-from ossdx.advice.report import shown_entries
+from ossdx.advice.report import served_text, shown_entries
 from ossdx.advice.whynot import WhyNot, explain_why_not
 from ossdx.kb.case import Case
-from ossdx.reasoning.diagnosis import Differential, Entry, Reason
+from ossdx.kb.model import KnowledgeBase
+from ossdx.reasoning.diagnosis import Differential, Entry, Notice, Reason
 
 from .boundary import fragment
 from .resources import Context
@@ -185,11 +186,33 @@ def show_why_not(ctx: Context, why: WhyNot) -> None:
                     f"({why.tried} what-ifs tried).")
 
 
-def _pitfalls(differential: Differential) -> None:
+def band_text(band: tuple[float, float] | None, count: int = 1) -> str:
+    """When advice that serves ``count`` diagnoses applies: 'applies while it holds 10% to
+    100%' ('while they hold together' for several)."""
+    if band is None:
+        return ""
+    low, high = band
+    holds = "they hold together" if count > 1 else "it holds"
+    return f"applies while {holds} {low:.0%} to {high:.0%}"
+
+
+def served_line(kb: KnowledgeBase, notice: Notice) -> str:
+    """For which diagnoses a pitfall or recommendation applies, what they hold now and the
+    band in which it applies, as escaped Markdown ('' when it serves no diagnosis)."""
+    if not notice.serves:
+        return ""
+    parts = [served_text(kb, notice), band_text(notice.band, len(notice.serves))]
+    text = "; ".join(p for p in parts if p)
+    return safe(text[:1].upper() + text[1:], line_start=False)
+
+
+def _pitfalls(kb: KnowledgeBase, differential: Differential) -> None:
     for notice in differential.pitfalls:
         used = "; ".join(safe(u.label, line_start=False) for u in notice.findings)
+        served = served_line(kb, notice)
         st.warning(f"**{safe(notice.title, line_start=False)}** — "
                    f"{safe(notice.text, line_start=False)}"
+                   + (f"  \n*{served}*" if served else "")
                    + (f"  \n*Triggered by: {used}*" if used else ""), icon=":material/warning:")
 
 
@@ -202,9 +225,11 @@ def _recommendations(ctx: Context, differential: Differential, advice: Advice | 
             category = rec.category.replace("_", " ")
             modality = f" · {safe(kb.vocabulary.modalities[rec.modality].name)}" \
                 if rec.modality is not None and rec.modality in kb.vocabulary.modalities else ""
+            served = served_line(kb, rec)
             lines.append(f"- **{safe(rec.title, line_start=False)}** "
                          f"({safe(category, line_start=False)}{modality}): "
-                         f"{safe(rec.text, line_start=False)}")
+                         f"{safe(rec.text, line_start=False)}"
+                         + (f"  \n  *{served}*" if served else ""))
         st.markdown("\n".join(lines))
     if advice is not None and advice.test is not None:
         test = advice.test
@@ -316,7 +341,7 @@ def render_results(ctx: Context, case: Case, differential: Differential, advice:
     if hidden:
         st.caption(f"{hidden} more below {kb.settings.show_above:.0%}.")
     _contrast_card(ctx, case, differential)
-    _pitfalls(differential)
+    _pitfalls(kb, differential)
     _reasons(ctx, differential, key)
     _why_not(ctx, differential, key)
     _recommendations(ctx, differential, advice)

@@ -1,4 +1,8 @@
-"""Examples: every case file of the knowledge base, loadable in one click (seed cases first)."""
+"""Examples: every case file of the knowledge base, loadable in one click (seed cases first).
+
+A case with images can be previewed in place: its findings with its images beside them
+(not in quiz mode, where captions and labelled drawings would give the answer away).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ossdx.kb import KnowledgeBase
+from ossdx.kb.case import Case
 from ossdx.reasoning.cases import load_case
 from ossdx.ui.main import PAGE_DIR
 
 from . import state
-from .boundary import callback
+from .boundary import callback, fragment
+from .images import show_case_images
 from .resources import Context, case_entries, case_subfolder
 from .text import problem_lines, safe
 
@@ -30,6 +36,7 @@ class Example:
     summary: str
     problem: str | None = None
     details: str = ""
+    images: int = 0
 
 
 def catalogue(kb: KnowledgeBase) -> list[Example]:
@@ -43,9 +50,36 @@ def catalogue(kb: KnowledgeBase) -> list[Example]:
         mods = ", ".join(kb.vocabulary.modalities[m].name for m in sorted(case.modalities))
         details = f"{len(case.findings)} findings · {mods or 'no study'}"
         items.append(Example(folder, rel, case.title or case.name,
-                             f"{case.id or entry.path.stem} · {details}", details=details))
+                             f"{case.id or entry.path.stem} · {details}", details=details,
+                             images=len(case.images)))
     order = {"seed": 0}
     return sorted(items, key=lambda e: (order.get(e.folder, 1), e.folder, e.path))
+
+
+def findings_text(kb: KnowledgeBase, case: Case) -> str:
+    """The findings of a case as a Markdown list (names and values from the KB)."""
+    lines = [f"- **{safe(kb.findings[f].name, line_start=False)}**: "
+             f"{safe(kb.value_text(f, v), line_start=False)}"
+             for f, v in case.findings.items() if f in kb.findings]
+    return "\n".join(lines) if lines else "*no findings*"
+
+
+@fragment
+def _preview(kb: KnowledgeBase, item: Example) -> None:
+    """A case's findings with its images beside them, on request (a fragment: opening one
+    or windowing its series redraws only this row's preview)."""
+    label = f"Images ({item.images})"
+    if not st.toggle(label, key=f"examples.preview.{item.path}",
+                     help="Show this case's findings with its images beside them"):
+        return
+    entry = next((e for e in case_entries(kb) if e.name == item.path and e.case), None)
+    if entry is None or entry.case is None:
+        return
+    with st.container(border=True, key=f"preview_{item.path}"):
+        findings, pictures = st.columns([2, 3], gap="medium")
+        findings.markdown("**Findings**\n" + findings_text(kb, entry.case))
+        with pictures:
+            show_case_images(entry.case, f"examples.images.{item.path}")
 
 
 @callback
@@ -99,5 +133,8 @@ def render(ctx: Context) -> None:
                 action.button("Load", key=f"example.{item.path}", on_click=_load,
                               args=(kb, item.path), disabled=item.problem is not None,
                               width="stretch")
+                if item.images and not quiz:
+                    with text:
+                        _preview(kb, item)
     if st.session_state.pop(GOTO_WORKUP, False):
         st.switch_page(WORKUP_PAGE)

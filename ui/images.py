@@ -55,8 +55,23 @@ def _raster(raw: bytes, name: str, kind: str, caption: str | None) -> None:
     st.image(pixels, caption=caption, output_format="PNG")
 
 
-def dicom_viewer(series: Series, key: str, caption: str | None = None) -> None:
-    """A series with a slice slider, window presets and a free width and level."""
+@st.cache_data(show_spinner=False, max_entries=64)
+def _png(ident: str, _series: Series, index: int, window: tuple[float, float] | None) -> bytes:
+    """Slice ``index`` of the case series known as ``ident`` through ``window`` (width,
+    level), as PNG bytes: windowed and encoded once, so that a rerun that changes nothing
+    re-sends the same image. Never used for uploads (this cache is shared by sessions)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    shown = Window(*window) if window is not None else None
+    Image.fromarray(_series.render(index, shown)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def dicom_viewer(series: Series, key: str, caption: str | None = None,
+                 ident: str | None = None) -> None:
+    """A series with a slice slider, window presets and a free width and level (``ident``:
+    a name that stays the same as long as the series does, to reuse rendered slices)."""
     count = len(series.slices)
     index = 0
     if count > 1:
@@ -84,8 +99,12 @@ def dicom_viewer(series: Series, key: str, caption: str | None = None) -> None:
     text = f"slice {index + 1} of {count}" if count > 1 else ""
     if not series.rgb:
         text += ("; " if text else "") + f"W {shown.width:g} / L {shown.level:g}"
-    st.image(series.render(index, window), caption=" · ".join(t for t in (caption, text) if t),
-             output_format="PNG")
+    shown_caption = " · ".join(t for t in (caption, text) if t)
+    if ident is None:
+        st.image(series.render(index, window), caption=shown_caption, output_format="PNG")
+    else:
+        pair = (window.width, window.level) if window is not None else None
+        st.image(_png(ident, series, index, pair), caption=shown_caption)
 
 
 # ------------------------------------------------------------------ a case's images
@@ -100,9 +119,9 @@ def _files_of(image: CaseImage) -> list[Path]:
     return series_files(image.path) if image.kind == "series" else [image.path]
 
 
-def show_case_image(image: CaseImage, key: str) -> None:
-    """One image of a case with its caption and credit."""
-    label = f"{image.caption} ({image.modality})"
+def show_case_image(image: CaseImage, key: str, caption: str | None = None) -> None:
+    """One image of a case with its caption (or ``caption`` instead) and credit."""
+    label = f"{caption or image.caption} ({image.modality})"
     if image.path is None:
         st.info(f"{label}: the file '{image.file}' is not available here (the case came "
                 "without its folder); view it with 'Your own images'.")
@@ -111,7 +130,8 @@ def show_case_image(image: CaseImage, key: str) -> None:
         if image.kind in ("dicom", "series"):
             files = _files_of(image)
             signature = tuple((f.stat().st_size, f.stat().st_mtime_ns) for f in files)
-            dicom_viewer(_series(tuple(map(str, files)), signature), key, label)
+            dicom_viewer(_series(tuple(map(str, files)), signature), key, label,
+                         ident=repr((tuple(map(str, files)), signature)))
         elif image.kind == "svg":
             raw = image.path.read_bytes()
             check_svg(raw, image.file)
@@ -124,10 +144,36 @@ def show_case_image(image: CaseImage, key: str) -> None:
     st.caption(f"Credit: {image.credit}")
 
 
-def show_case_images(case: Case, key: str) -> None:
-    """Every image of a case, one under the other (nothing when it has none)."""
-    for i, image in enumerate(case.images):
-        show_case_image(image, f"{key}.{i}")
+DRAWING = "svg"  # the kind of a drawing: its labels say what it shows
+
+
+def show_case_images(case: Case, key: str, *, columns: int = 1, blind: bool = False) -> int:
+    """The images of a case, in up to ``columns`` columns (nothing when it has none).
+
+    ``blind``, for a reader who has not committed to an answer: each picture is captioned
+    only 'Image n' with its modality (captions interpret), and drawings (SVG), whose labels
+    name what they show, are left out. Returns how many images were left out. Each image
+    keeps its widget keys (``key``.n, n its place in the case file) whether blind or not.
+    """
+    shown = [(i, image) for i, image in enumerate(case.images)
+             if not (blind and image.kind == DRAWING)]
+    cells = st.columns(min(columns, len(shown))) if columns > 1 and len(shown) > 1 else None
+    for place, (i, image) in enumerate(shown):
+        caption = f"Image {i + 1}" if blind else None
+        if cells is None:
+            show_case_image(image, f"{key}.{i}", caption)
+        else:
+            with cells[place % len(cells)]:
+                show_case_image(image, f"{key}.{i}", caption)
+    return len(case.images) - len(shown)
+
+
+def drawings_note(count: int, when: str) -> str:
+    """What was left out of a blind view of a case's images, and when it shows."""
+    plural = "s" if count > 1 else ""
+    return (f"{count} labelled drawing{plural} of this case {'are' if plural else 'is'} "
+            f"shown {when}: {'their' if plural else 'its'} labels name what "
+            f"{'they show' if plural else 'it shows'}.")
 
 
 # ------------------------------------------------------------------ the user's own images
@@ -169,7 +215,7 @@ def show_uploaded_images(key: str) -> None:
                 st.warning(f"These files carry {len(series.identifying)} kinds of "
                            "identifying attribute; none is shown or kept. Run 'ossdx "
                            "deidentify' before you share them.")
-            dicom_viewer(series, f"{key}.dicom", "Your DICOM series")
+            dicom_viewer(series, f"{key}.dicom", "Your DICOM series")  # not in a shared cache
     for upload in others:
         kind = "png" if upload.name.lower().endswith(".png") else "jpeg"
         try:

@@ -1,22 +1,27 @@
 """The "Knowledge base" page: see the rules as a graph, browse them with their sources, see
-which rules explain the current work-up, and which rules the case files exercise.
+which rules explain the current work-up, which rules the case files exercise, the gallery of
+illustrated signs, and how well the leader's probability is calibrated on the cases the
+knowledge base was tuned on.
 
 Thin: every fact shown comes from the knowledge base; every computation from engine/
 (:mod:`ossdx.authoring.graph`, :mod:`ossdx.authoring.coverage`,
-:mod:`ossdx.reasoning.explain`). Widget keys start with ``kb_``. No raw HTML: Streamlit's
-markdown escapes it.
+:mod:`ossdx.authoring.evaluate`, :mod:`ossdx.reasoning.explain`). Widget keys start with
+``kb_``. No raw HTML: Streamlit's markdown escapes it.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
+import altair as alt
 import networkx as nx
 import streamlit as st
 from streamlit_cytoscape import EdgeStyle, NodeStyle, streamlit_cytoscape
 
 from ossdx.authoring.coverage import coverage_of_folder
+from ossdx.authoring.evaluate import BINS, evaluate, load_cases
 from ossdx.authoring.graph import (
     STYLE,
     build_graph,
@@ -26,9 +31,12 @@ from ossdx.authoring.graph import (
     node_id,
     to_dot,
 )
+from ossdx.kb.holder import snapshot
 from ossdx.kb.model import Kind, KnowledgeBase, Rule
+from ossdx.kb.schema import Served
 from ossdx.reasoning.diagnosis import Differential
 from ossdx.reasoning.explain import describe_rule
+from ossdx.ui.images import show_gallery
 from ossdx.ui.text import safe
 
 LEGEND = ("Colours: findings and their values (blue), patient context (purple), studies "
@@ -65,11 +73,15 @@ def render(kb: KnowledgeBase, differential: Differential | None = None) -> None:
         _workup_section(kb, differential)
     elif section == "Coverage":
         _coverage_section(kb)
+    elif section == "Illustrations":
+        _illustrations_section(kb)
+    elif section == "Calibration":
+        _calibration_section(kb)
     else:
         _graph_section(kb)
 
 
-SECTIONS = ("Graph", "Browse", "Current work-up", "Coverage")
+SECTIONS = ("Graph", "Browse", "Current work-up", "Coverage", "Illustrations", "Calibration")
 
 # ============================================================================ graph
 GRAPH_FONT_PX = 14  # node label size at zoom 1; the layout keeps the first view near zoom 1
@@ -299,10 +311,33 @@ def _browse_section(kb: KnowledgeBase) -> None:
         item = table[item_id]
         st.subheader(item.title)
         st.markdown(item.text)
+        served = served_description(kb, item)
+        if served:
+            st.markdown(f"**Serves:** {safe(served, line_start=False)}")
         rule = kb.rule(f"{kind_of.value}.{item_id}")
         st.markdown(f"**When:** {describe_rule(kb, rule)}")
         st.caption(f"Defined at {rule.location}")
         _sources(kb, rule.references)
+
+
+def served_description(kb: KnowledgeBase, item: Served) -> str:
+    """For which diagnoses a pitfall or recommendation is, and in which band it applies
+    (from the knowledge base; '' when it serves none)."""
+    if not item.for_:
+        return ""
+    names = " or ".join(kb.name_of(d) for d in item.for_)
+    text = names
+    if item.band is not None:
+        low, high = item.band
+        holds = "together hold" if len(item.for_) > 1 else "holds"
+        text += f"; applies while {'they ' if len(item.for_) > 1 else 'it '}{holds} " \
+                f"{low:.0%} to {high:.0%}"
+    if item.unless_leader:
+        text += "; not while " + " or ".join(kb.name_of(d) for d in item.unless_leader) \
+            + " leads"
+    if item.band_note:
+        text += f" ({item.band_note.strip()})"
+    return text
 
 
 # ============================================================================ work-up
@@ -349,3 +384,112 @@ def _coverage_section(kb: KnowledgeBase) -> None:
                      key="kb_coverage_counts")
     if data["invalid_files"]:
         st.warning("Case files that could not be read: " + ", ".join(data["invalid_files"]))
+
+
+# ============================================================================ illustrations
+def _illustrations_section(kb: KnowledgeBase) -> None:
+    st.caption("Schematic drawings of the signs the questions ask about, drawn for this "
+               "project; each with the sources that describe the sign. A question about a "
+               "sign shows its drawing under 'What it looks like'.")
+    show_gallery(kb)
+
+
+# ============================================================================ calibration
+# The case sets the knowledge base was tuned on (docs/EVALUATION.md). Never a held-out folder
+# of kb.yaml: those stay an evaluation set, and this page leaves them out even if listed here.
+TUNED_SETS = ("seed", "literature", "blind/tuning")
+TUNED_LABEL = "cases the knowledge base was tuned on"
+
+
+def tuned_folders(kb: KnowledgeBase) -> dict[str, Path]:
+    """The tuning sets this knowledge base has (name -> folder), held-out folders left out."""
+    held = [(kb.root / h).resolve() for h in kb.manifest.held_out_cases]
+    found = {}
+    for name in TUNED_SETS:
+        folder = (kb.root / "cases" / name).resolve()
+        inside_held = any(folder == h or h in folder.parents for h in held)
+        if folder.is_dir() and not inside_held:
+            found[name] = folder
+    return found
+
+
+@st.cache_data(show_spinner=f"Running the {TUNED_LABEL} ...", max_entries=4)
+def _calibration(fingerprint: str, signature: tuple[object, ...],
+                 _kb: KnowledgeBase) -> dict[str, Any]:
+    # its own engine: the app's shared one stays free for the work-ups meanwhile
+    cases, problems, sets = [], [], {}
+    for name, folder in tuned_folders(_kb).items():
+        found, trouble = load_cases(folder, _kb)
+        cases += found
+        problems += [str(p) for p in trouble]
+        sets[name] = len(found)
+    report = evaluate(_kb, cases)
+    return {"n": report["n"], "sets": sets, "problems": problems,
+            "ece": report.get("ece"), "top1": report.get("top1"),
+            "reliability": report.get("reliability", [])}
+
+
+def calibration_report(kb: KnowledgeBase) -> dict[str, Any]:
+    """The leader's reliability diagram and ECE over the tuning sets, with the number of
+    cases of each set and the files that could not be read: computed once per knowledge-base
+    version and state of the tuning folders."""
+    signature = tuple(snapshot(folder) for folder in tuned_folders(kb).values())
+    return _calibration(kb.fingerprint, signature, kb)
+
+
+def reliability_chart(rows: list[dict[str, Any]]) -> alt.LayerChart | alt.FacetChart:
+    """Bins of the leader's probability (mean probability of the bin) against the share of
+    cases where the leader was right; the diagonal of perfect calibration; the number of
+    cases of each bin on its point."""
+    data = [{"bin": r["bin"], "probability": r["confidence"], "right": r["accuracy"],
+             "cases": r["n"]} for r in rows]
+    axis = alt.Scale(domain=[0, 1])
+    diagonal = alt.Chart(alt.Data(values=[{"probability": 0, "right": 0},
+                                          {"probability": 1, "right": 1}])).mark_line(
+        strokeDash=[5, 5], color="#8c959f").encode(x="probability:Q", y="right:Q")
+    base = alt.Chart(alt.Data(values=data)).encode(
+        x=alt.X("probability:Q", scale=axis, title="Leader's probability (mean of the bin)",
+                axis=alt.Axis(format="%")),
+        y=alt.Y("right:Q", scale=axis, title="Share of cases where the leader was right",
+                axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("bin:N", title="Probability bin"),
+                 alt.Tooltip("cases:Q", title="Cases"),
+                 alt.Tooltip("probability:Q", title="Mean probability", format=".1%"),
+                 alt.Tooltip("right:Q", title="Leader right", format=".1%")])
+    line = base.mark_line(color="#1f6feb")
+    points = base.mark_circle(color="#1f6feb", opacity=0.9).encode(
+        size=alt.Size("cases:Q", title="Cases", scale=alt.Scale(range=[40, 400])))
+    counts = base.mark_text(dy=-14, fontSize=12, color="#1f2328").encode(text="cases:Q")
+    return alt.layer(diagonal, line, points, counts).properties(height=380)
+
+
+def _calibration_section(kb: KnowledgeBase) -> None:
+    st.markdown(f"**Calibration of the leader on the {TUNED_LABEL}**")
+    report = calibration_report(kb)
+    if not report["n"]:
+        st.info("This knowledge base has no tuning cases with a proven diagnosis "
+                f"(looked for: {', '.join('cases/' + s for s in TUNED_SETS)}).")
+        return
+    sets = ", ".join(f"{name} {count}" for name, count in report["sets"].items())
+    st.caption(f"These are {TUNED_LABEL}, so the figures are optimistic: a knowledge base "
+               "looks better calibrated on the cases it was adjusted to fit than on new "
+               "ones. The held-out test cases are never used here. Cases: "
+               f"{safe(sets, line_start=False)}.")
+    left, middle, right = st.columns(3)
+    left.metric(f"ECE ({BINS} bins)", f"{report['ece']:.3f}",
+                help="Expected calibration error: the case-weighted mean gap between the "
+                     "leader's probability and how often it was right (0 is perfect)")
+    middle.metric("Cases", report["n"])
+    right.metric("Leader right (top-1)", f"{report['top1']:.0%}")
+    st.altair_chart(reliability_chart(report["reliability"]), width="stretch",
+                    key="kb_calibration_chart")
+    st.caption("Points above the dashed diagonal: the leader was right more often than its "
+               "probability said (under-confident); below it, over-confident. The number on "
+               "each point is its count of cases.")
+    st.dataframe([{"leader's probability": r["bin"], "cases": r["n"],
+                   "mean probability": round(r["confidence"], 3),
+                   "share right": round(r["accuracy"], 3)} for r in report["reliability"]],
+                 hide_index=True, key="kb_calibration_table")
+    if report["problems"]:
+        st.warning(f"{len(report['problems'])} case files could not be read and were left "
+                   "out; `ossdx validate` lists them.")

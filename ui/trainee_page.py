@@ -2,8 +2,10 @@
 
 Before the trainee commits, the page shows only what a reader of the study would see: the
 narrative (with the proven diagnosis's name blanked should it appear) and the findings, the
-patient context and the studies done. Never the title (titles give the answer away), the
-source, the teaching points or the system's ranking. On commit the attempt is scored and
+patient context, the studies done and the case's pictures (DICOM, PNG, JPEG), captioned only
+'Image n'. Never the title (titles give the answer away), the source, the teaching points,
+the images' own captions, the labelled drawings (their labels name the diagnosis) or the
+system's ranking. On commit the attempt is scored and
 written to the progress database in one transaction; only then is the truth revealed, with
 the system's differential and its reasoning, the teaching points, and feedback on the
 trainee's answer built from the rule trace.
@@ -44,8 +46,9 @@ from ossdx.teaching.trainee import (
 from ossdx.ui.main import PAGE_DIR
 
 from .auth import Learner, learner_panel, sign_in_configured
-from .boundary import callback
+from .boundary import callback, fragment
 from .differential_view import render_results
+from .images import drawings_note, show_case_images
 from .resources import Context, case_entries, case_subfolder, progress_store
 from .text import percent, safe
 
@@ -53,7 +56,7 @@ PAGE = str(PAGE_DIR / "trainee.py")
 CASE = "trainee.case"  # path (under cases/) of the case being worked
 RESULT = "trainee.result"  # {path, attempt} once committed
 SAVE_ERROR = "trainee.save_error"
-WIDGETS = ("trainee.choice.", "trainee.confidence", "whynot.trainee")
+WIDGETS = ("trainee.choice.", "trainee.confidence", "whynot.trainee", "trainee.images.")
 ALL = "all"
 
 
@@ -156,35 +159,55 @@ def _commit(ctx: Context, item: UnknownCase, learner: Learner) -> None:
 
 
 # ------------------------------------------------------------------ drawing
-def _case_card(kb: KnowledgeBase, item: UnknownCase, case: Case) -> None:
+@fragment
+def _images(case: Case, committed: bool) -> None:
+    """The case's images, blind until the answer is committed (a fragment: windowing a
+    series redraws only the images)."""
+    left_out = show_case_images(case, "trainee.images", blind=not committed)
+    if left_out:
+        st.caption(drawings_note(left_out, "after you commit"))
+
+
+def _case_card(kb: KnowledgeBase, item: UnknownCase, case: Case, committed: bool) -> None:
+    """The case as a reader of the study sees it; its images beside the findings."""
     with st.container(border=True, key="unknown_case"):
-        st.markdown(f"#### Unknown case {safe(item.code, line_start=False)}")
-        st.caption(f"{safe(item.folder or 'other', line_start=False)} · "
-                   f"{safe(item.difficulty, line_start=False)}")
-        if case.narrative:
-            hidden = [kb.name_of(d) for d in (case.truth, *case.acceptable) if d]
-            st.markdown(safe(mask_names(case.narrative, hidden)))
-        patient = []
-        for var, value in case.patient.items():
-            spec = kb.vocabulary.patient.get(var)
-            if spec is None:
-                continue
-            group = kb.vocabulary.patient.get(var.rsplit(".", 1)[0]) if "." in var else None
-            name = f"{group.name}: {spec.name}" if group is not None else spec.name
-            shown = ", ".join(kb.label_of(f"patient.{var}", v) for v in sorted(value)) \
-                if isinstance(value, frozenset) else kb.label_of(f"patient.{var}", value)
-            patient.append(f"{safe(name, line_start=False)}: {safe(shown, line_start=False)}")
-        if patient:
-            st.markdown("**Patient** · " + " · ".join(patient))
-        mods = ", ".join(kb.vocabulary.modalities[m].name for m in sorted(case.modalities))
-        st.markdown(f"**Studies** · {safe(mods or 'none', line_start=False)}")
-        lines = []
-        for finding, value in case.findings.items():
-            spec = kb.findings[finding]
-            shown = kb.value_text(finding, value)
-            lines.append(f"- **{safe(spec.name, line_start=False)}**: "
-                         f"{safe(shown, line_start=False)}")
-        st.markdown("**Findings**\n" + "\n".join(lines) if lines else "*no findings*")
+        text, pictures = st.columns([3, 2], gap="medium") if case.images else \
+            (st.container(), None)
+        with text:
+            _case_text(kb, item, case)
+        if pictures is not None:
+            with pictures:
+                _images(case, committed)
+
+
+def _case_text(kb: KnowledgeBase, item: UnknownCase, case: Case) -> None:
+    st.markdown(f"#### Unknown case {safe(item.code, line_start=False)}")
+    st.caption(f"{safe(item.folder or 'other', line_start=False)} · "
+               f"{safe(item.difficulty, line_start=False)}")
+    if case.narrative:
+        hidden = [kb.name_of(d) for d in (case.truth, *case.acceptable) if d]
+        st.markdown(safe(mask_names(case.narrative, hidden)))
+    patient = []
+    for var, value in case.patient.items():
+        spec = kb.vocabulary.patient.get(var)
+        if spec is None:
+            continue
+        group = kb.vocabulary.patient.get(var.rsplit(".", 1)[0]) if "." in var else None
+        name = f"{group.name}: {spec.name}" if group is not None else spec.name
+        shown = ", ".join(kb.label_of(f"patient.{var}", v) for v in sorted(value)) \
+            if isinstance(value, frozenset) else kb.label_of(f"patient.{var}", value)
+        patient.append(f"{safe(name, line_start=False)}: {safe(shown, line_start=False)}")
+    if patient:
+        st.markdown("**Patient** · " + " · ".join(patient))
+    mods = ", ".join(kb.vocabulary.modalities[m].name for m in sorted(case.modalities))
+    st.markdown(f"**Studies** · {safe(mods or 'none', line_start=False)}")
+    lines = []
+    for finding, value in case.findings.items():
+        spec = kb.findings[finding]
+        shown = kb.value_text(finding, value)
+        lines.append(f"- **{safe(spec.name, line_start=False)}**: "
+                     f"{safe(shown, line_start=False)}")
+    st.markdown("**Findings**\n" + "\n".join(lines) if lines else "*no findings*")
 
 
 def _answer_form(ctx: Context, item: UnknownCase, committed: bool,
@@ -370,9 +393,9 @@ def render(ctx: Context) -> None:
         return
     item = by_path[current]
     case = load_unknown(kb, item)
-    _case_card(kb, item, case)
     result: dict[str, Any] = st.session_state.get(RESULT) or {}
     committed = result.get("path") == item.path
+    _case_card(kb, item, case, committed)
     _answer_form(ctx, item, committed, learner)
     if committed:
         differential = ctx.reasoner.diagnose(case)

@@ -6,6 +6,10 @@ editable. Until a study is chosen the question card is the context step, and the
 never says it is done while the advisor reports context missing. The case is written into
 the page's address after every change (see :mod:`ui.state`), so a reload keeps it and a link
 shares it.
+
+Images sit above the work-up, outside its fragment, so that an answer does not redraw them:
+a loaded example's images (blind in quiz mode until revealed), and the user's own images,
+read in memory only. A question about an illustrated sign shows its drawing.
 """
 
 from __future__ import annotations
@@ -17,17 +21,25 @@ import streamlit as st
 
 from ossdx.advice.questions import Advice, Question, missing_reason
 from ossdx.kb.case import Case
-from ossdx.kb.model import MODALITIES
+from ossdx.kb.model import MODALITIES, KnowledgeBase
 from ossdx.reasoning.diagnosis import Differential
 
 from . import state
 from .boundary import callback, fragment
 from .differential_view import analyse, render_results
+from .images import (
+    drawings_note,
+    show_case_images,
+    show_question_illustrations,
+    show_uploaded_images,
+)
 from .inputs import NOT_ASSESSED, context_card, undo_notice, value_label
-from .resources import Context
+from .resources import Context, case_entries
 from .text import percent, problem_lines, safe
 
 SKIP_CONTEXT = "workup.skip_context"  # the user chose to go on without the patient fields
+REVEAL = "workup.reveal"  # quiz mode: the case and its proven diagnosis revealed
+IMAGES_DRAWN = "ui.workup_images"  # what the images above the work-up were drawn for
 
 
 def next_question(advice: Advice, keep_asking: bool) -> Question | None:
@@ -90,7 +102,7 @@ def _case_card(ctx: Context) -> None:
             _case_story(data)
         label = "Reveal the case and its proven diagnosis" if quiz else \
             "Reveal the proven diagnosis"
-        if (data.get("truth") or quiz) and st.toggle(label, key="workup.reveal"):
+        if (data.get("truth") or quiz) and st.toggle(label, key=REVEAL):
             if quiz:
                 name = data.get("title") or data.get("id") or ""
                 st.markdown(f"**{safe(name, line_start=False)}**")
@@ -181,6 +193,7 @@ def _question_card(ctx: Context, advice: Advice) -> None:
         st.subheader(safe(question.text, line_start=False), anchor=False)
         if question.help:
             st.markdown(safe(question.help))
+        show_question_illustrations(kb, finding)
         if spec.type in ("number", "integer"):
             low, high = spec.range or (None, None)
             st.number_input(safe(spec.name), min_value=low, max_value=high, value=None,
@@ -284,15 +297,62 @@ def _url_problems() -> None:
 
 
 def render(ctx: Context) -> None:
-    """The work-up page: the app's frame once, then the work-up as a fragment, so that an
-    answer redraws the work-up and not the navigation and the sidebar."""
+    """The work-up page: the app's frame once, the images, then the work-up as a fragment,
+    so that an answer redraws the work-up and not the navigation, the sidebar or the
+    images."""
     st.title("Work-up")
+    _images(ctx)
     _workup(ctx)
+
+
+# ------------------------------------------------------------------ images
+def loaded_example(kb: KnowledgeBase) -> Case | None:
+    """The example the current case was loaded from (with its images), if any."""
+    origin = str(state.meta().get("origin") or "")
+    if not origin.startswith(state.EXAMPLE):
+        return None
+    name = origin.removeprefix(state.EXAMPLE)
+    return next((e.case for e in case_entries(kb) if e.name == name and e.case), None)
+
+
+def _images_view() -> tuple[str, bool]:
+    """What the images depend on: the case's origin, and whether they are blind (a quiz
+    case not yet revealed)."""
+    data = state.meta()
+    blind = bool(data.get("quiz")) and not st.session_state.get(REVEAL)
+    return str(data.get("origin") or ""), blind
+
+
+@fragment
+def _images(ctx: Context) -> None:
+    """The loaded example's images and the user's own (a fragment: windowing a series or
+    adding a file redraws only this part)."""
+    view = _images_view()
+    st.session_state[IMAGES_DRAWN] = view
+    case = loaded_example(ctx.kb)
+    if case is not None and case.images:
+        count = len(case.images)
+        with st.expander(f"Images of this case ({count})", expanded=True,
+                         icon=":material/image:"):
+            left_out = show_case_images(case, "workup.images", columns=3, blind=view[1])
+            if left_out:
+                st.caption(drawings_note(left_out, "once you reveal the case"))
+    with st.expander("Your own images: viewed in memory, never stored",
+                     icon=":material/upload_file:"):
+        show_uploaded_images("workup.own")
+
+
+def _images_stale() -> bool:
+    """Whether the images above were drawn for another case (the work-up's undo or its
+    quiz reveal changed it in a fragment run): then the whole page is drawn again."""
+    return st.session_state.get(IMAGES_DRAWN) != _images_view()
 
 
 @fragment
 def _workup(ctx: Context) -> None:
     kb = ctx.kb
+    if _images_stale():
+        st.rerun()
     _url_problems()
     undo_notice("workup")
     _case_card(ctx)
