@@ -155,3 +155,110 @@ def test_a_dicom_series_responds_to_its_window_presets(serve, browser, tmp_path)
         arg=first, timeout=TIMEOUT_MS)
     assert page.get_by_text("W 1800 / L 400").count() >= 1
     page.close()
+
+
+# ------------------------------------------------------------------ the unknown-case flow
+@pytest.fixture
+def image_app(tmp_path: Path) -> Iterator[str]:
+    """``ossdx --kb COPY app`` on a free port, serving a knowledge-base copy whose one
+    unknown case carries a de-identified DICOM CT series and a labelled drawing; stopped by
+    its PID."""
+    from image_kb import make_image_kb
+
+    root = make_image_kb(tmp_path / "kb")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "OSSDX_DATABASE_URL"}
+    env["OSSDX_DB"] = str(tmp_path / "progress.sqlite3")
+    log = (tmp_path / "app.log").open("wb")
+    process = subprocess.Popen(  # 'ossdx app' execs streamlit in place: the same PID
+        [sys.executable, "-m", "ossdx.cli.main", "--kb", str(root), "app",
+         "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.read() == b"ok":
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"the app did not start; see {log.name}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _settle(page) -> None:
+    page.wait_for_timeout(200)
+    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(
+        timeout=TIMEOUT_MS)
+
+
+def _pick(page, key: str, option: str | None = None) -> None:
+    """Open the selectbox with widget key ``key`` and click ``option`` (typed first, to
+    filter a long list), or its first option."""
+    box = page.locator(f".st-key-{key.replace('.', '-')} [role=combobox]")
+    box.click()
+    if option is None:
+        page.get_by_role("option").first.click()
+    else:
+        page.keyboard.type(option)
+        page.get_by_role("option", name=option, exact=True).click()
+    _settle(page)
+
+
+def test_an_unknown_dicom_case_is_read_and_windowed_before_the_commit(image_app, browser):
+    """The trainee opens the DICOM case as an unknown case: its series shows as 'Image 1
+    (CT)' without its caption or the drawing; a window preset changes the pixels before the
+    answer is committed; after the commit the caption and the drawing appear."""
+    from image_kb import CAPTION, DRAWING_CAPTION, DRAWING_LABEL
+
+    from ossdx.kb import load_knowledge_base
+
+    metastasis = load_knowledge_base().name_of("metastasis")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{image_app}/trainee")
+    name = page.locator(".st-key-learner-name-trainee input")
+    name.fill("Ann")
+    name.press("Enter")
+    _settle(page)
+    _pick(page, "trainee.pick")
+    card = page.locator(".st-key-unknown_case")
+    image = card.locator("[data-testid='stImage'] img")
+    image.first.wait_for()
+    assert image.count() == 1
+    page.wait_for_function("(i) => i.complete && i.naturalWidth > 0",
+                           arg=image.first.element_handle())
+    assert card.get_by_text("Image 1 (CT)", exact=False).count() >= 1
+    shown = card.inner_text()
+    assert CAPTION not in shown and DRAWING_CAPTION not in shown
+    assert page.locator("img[src^='data:image/svg+xml']").count() == 0
+    before = image.first.get_attribute("src")
+    page.locator(".st-key-trainee-images-0-window").get_by_text("bone", exact=True).click()
+    page.wait_for_function(
+        "(old) => { const i = document.querySelector(\".st-key-unknown_case "
+        "[data-testid='stImage'] img\"); return i && i.getAttribute('src') !== old "
+        "&& i.complete && i.naturalWidth > 0; }", arg=before)
+    assert card.get_by_text("W 1800 / L 400", exact=False).count() >= 1
+    commit = page.get_by_role("button", name="Commit my answer")
+    assert commit.is_disabled()  # nothing chosen, nothing committed yet
+
+    _pick(page, "trainee.choice.1", metastasis)
+    commit.click()
+    page.get_by_text("Proven diagnosis").wait_for()
+    _settle(page)
+    assert card.get_by_text(CAPTION, exact=False).count() >= 1
+    drawing = card.locator("img[src^='data:image/svg+xml']")
+    assert drawing.count() == 1
+    assert DRAWING_LABEL not in card.inner_text()  # the drawing is an image, not markup
+    page.close()

@@ -189,6 +189,13 @@ def _upload_series(files: Sequence[tuple[str, bytes]], key: str) -> Series:
     return held[1]
 
 
+def upload_limit() -> int:
+    """The largest file a user can upload here, in bytes: the image limit, or the server's
+    own upload limit (``server.maxUploadSize``, MB) when that is lower."""
+    server = int(st.get_option("server.maxUploadSize")) * 1024 * 1024
+    return min(DEFAULT_LIMITS.file_bytes, server)
+
+
 def show_uploaded_images(key: str) -> None:
     """Let a user look at their own DICOM, PNG or JPEG files, in memory only.
 
@@ -198,8 +205,8 @@ def show_uploaded_images(key: str) -> None:
     uploads = st.file_uploader(
         "Your own images (DICOM, PNG or JPEG): read in memory, never stored",
         type=UPLOAD_TYPES, accept_multiple_files=True, key=f"{key}.files",
-        help=f"At most {size_text(DEFAULT_LIMITS.file_bytes)} per file. DICOM files "
-             "uploaded together are shown as one series.")
+        help=f"At most {size_text(upload_limit())} per file. DICOM files uploaded "
+             "together are shown as one series.")
     if not uploads:
         return
     dicom = [(u.name, u.getvalue()) for u in uploads
