@@ -31,6 +31,11 @@ def training_cases(kb: KnowledgeBase) -> list[Case]:
     return [e.case for e in entries if e.case is not None]
 
 
+def _rate(value: float) -> float:
+    """Three decimals, never 0 (a rate of zero would say the finding can never be reported)."""
+    return max(0.001, round(value, 3))
+
+
 def estimate(kb: KnowledgeBase, cases: list[Case]) -> dict[str, dict[str, object]]:
     rates: dict[str, dict[str, object]] = {}
     for finding, spec in kb.findings.items():
@@ -52,8 +57,8 @@ def estimate(kb: KnowledgeBase, cases: list[Case]) -> dict[str, dict[str, object
         for dx in kb.diagnoses:
             if dx in counts:
                 dk, dn = counts[dx]
-                by_dx[dx] = round((dk + SHRINK * overall) / (dn + SHRINK), 3)
-        rates[finding] = {"overall": round(overall, 3), "by_diagnosis": by_dx}
+                by_dx[dx] = _rate((dk + SHRINK * overall) / (dn + SHRINK))
+        rates[finding] = {"overall": _rate(overall), "by_diagnosis": by_dx}
     return rates
 
 

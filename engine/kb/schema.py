@@ -49,6 +49,8 @@ class Settings(Model):
     expert_n: Annotated[int, Field(ge=1, le=10000)] = 30
     uninformative_band: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.05
     evidence_weight: Annotated[float, Field(gt=0.0, le=2.0)] = 1.0
+    # the posterior is softmax(score / temperature): above 1 less sure, below 1 surer
+    temperature: Annotated[float, Field(ge=0.2, le=5.0)] = 1.0
     near_tie: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
     max_pairs: Annotated[int, Field(ge=0, le=1000)] = 8
     lr_limits: tuple[Positive, Positive] = (0.02, 50.0)

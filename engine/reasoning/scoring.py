@@ -13,14 +13,15 @@ The stated model (also in README "How the ranking works"):
   other)``: how much more (or less) often the sign is seen with *d* than with the reference
   class. Signs are assumed conditionally independent given the diagnosis, except that rules
   sharing a ``group`` (one underlying sign written several ways) count once: the strongest.
-* ``score(d) = log p0(other) + sum log(prior factors, the population rule included)
-  + w * sum log(LR)``, and the posterior is the softmax of the scores,
+* ``score(d) = (log p0(other) + sum log(prior factors, the population rule included)
+  + w * sum log(LR)) / T``, and the posterior is the softmax of the scores,
   ``P(d | case) = exp(score(d)) / sum_k exp(score(k))`` (ties rank ``other`` first:
   without evidence nothing is claimed).
-  ``w`` (``settings.evidence_weight``) scales the evidence against the priors; naive Bayes
-  counts correlated signs as independent, and ``w < 1`` would correct an over-confident
-  model. It is fitted on the tuning part of the vignette set (``python -m
-  benchmarks.calibrate`` prints the table) and stated in kb.yaml.
+  ``w`` (``settings.evidence_weight``) scales the evidence against the priors and ``T``
+  (``settings.temperature``) the sureness of the whole: naive Bayes counts correlated signs
+  as independent, and shrunk estimates can make it too timid. These two are the only
+  parameters fitted to cases, on tuning data only (``python -m benchmarks.calibrate``
+  prints the grid), and they are stated in kb.yaml.
 """
 
 from __future__ import annotations
@@ -115,13 +116,14 @@ def score(kb: KnowledgeBase, trace: Trace) -> list[Score]:
         elif rule.kind is Kind.EVIDENCE:
             evidence[rule.target].append(rule)
     weight = kb.settings.evidence_weight
+    temperature = kb.settings.temperature
     reference = kb.base_priors[kb.other]
     partial = {}
     for dx in kb.diagnoses:
         prior_contribs = tuple(Contribution(r) for r in factors[dx])
         contribs = tuple(_grouped(evidence[dx]))
         log_score = (math.log(reference) + sum(c.log_lr for c in prior_contribs)
-                     + weight * sum(c.log_lr for c in contribs))
+                     + weight * sum(c.log_lr for c in contribs)) / temperature
         partial[dx] = (prior_contribs, contribs, log_score)
     probabilities = softmax({dx: v[2] for dx, v in partial.items()})
     scores = [
@@ -147,9 +149,11 @@ class ScoreTable:
     """
 
     def __init__(self, kb: KnowledgeBase):
-        reference = math.log(kb.base_priors[kb.other])
+        temperature = kb.settings.temperature
+        reference = math.log(kb.base_priors[kb.other]) / temperature
         self.base = {d: reference for d in kb.base_priors}
-        self.weight = kb.settings.evidence_weight
+        self.weight = kb.settings.evidence_weight / temperature  # of an evidence ratio
+        self.prior_weight = 1.0 / temperature  # of a prior factor
         self.entries: dict[str, tuple[str, float, str | None, bool]] = {}
         for rule in kb.rules:
             if rule.kind in (Kind.PRIOR, Kind.EVIDENCE):
@@ -172,7 +176,7 @@ class ScoreTable:
                 continue
             target, log_lr, group, is_evidence = entry
             if not is_evidence:
-                scores[target] += log_lr
+                scores[target] += self.prior_weight * log_lr
             elif group is None:
                 scores[target] += self.weight * log_lr
             else:
@@ -217,4 +221,4 @@ class ScoreTable:
                    key=lambda entry: strength(*entry), default=None)
         if best is None:
             return 0.0
-        return best[0] * (self.weight if self.entries[best[1]][3] else 1.0)
+        return best[0] * (self.weight if self.entries[best[1]][3] else self.prior_weight)
