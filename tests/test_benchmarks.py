@@ -36,8 +36,15 @@ def test_questions_benchmark_on_the_mini_kb(capsys):
     assert sum(part["cases"] for part in result["by_part"].values()) == 2
 
 
-def test_calibration_benchmark_on_the_mini_kb(capsys):
-    """calibrate prints the evidence-weight table and the best weight."""
-    calibrate.main(["--kb", str(MINI_KB), "--cases", str(MINI_KB / "cases")])
-    result = last_json(capsys)
-    assert result["best_w"] in [row["w"] for row in result["rows"]]
+def test_calibration_benchmark_chooses_by_its_stated_rule(monkeypatch, capsys):
+    """calibrate scores a grid of (w, T) on the tuning folders and chooses, among the pairs
+    within the Brier tie of the lowest, the fewest wrong leaders at >= 90 %, then ECE."""
+    monkeypatch.setattr(calibrate, "TUNING_FOLDERS", ("",))  # the mini KB's cases/
+    result = calibrate.main(["--kb", str(MINI_KB)])
+    rows, best = result["rows"], result["best"]
+    assert len(rows) == len(calibrate.WEIGHTS) * len(calibrate.TEMPERATURES)
+    lowest = min(r["brier"] for r in rows)
+    near = [r for r in rows if r["brier"] <= lowest + calibrate.BRIER_TIE]
+    assert best in near
+    assert best["wrong_conf90"] == min(r["wrong_conf90"] for r in near)
+    assert last_json(capsys)["best"] == best

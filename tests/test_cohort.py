@@ -27,7 +27,7 @@ from ossdx.ui.auth import is_educator
 from conftest import ROOT
 
 APP = str(ROOT / "app.py")
-COHORT_PAGE = str(ROOT / "ui" / "pages" / "cohort.py")
+COHORT_PAGE = str(ROOT / "ui" / "screens" / "cohort.py")
 ISSUER = "https://idp.example"
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
         "client_id": "ossdx", "client_secret": "not-checked",
@@ -171,13 +171,13 @@ def test_a_signed_in_trainee_sees_only_their_own_progress(db):
     """Signed in, Ann's progress page shows her 2 attempts (not Bob's, nor those of someone
     who typed her name), with no name box to type another name into; Bob sees his 1."""
     at = run(signed_in_app(ANN))
-    at.switch_page("ui/pages/progress.py")
+    at.switch_page("ui/screens/progress.py")
     run(at)
     assert metrics(at)["Attempts"] == "2"
     assert not at.text_input  # no way to ask for someone else's progress
     assert any("Signed in as Ann Lee (ann@example.org)" in c.value for c in at.caption)
     bob = run(signed_in_app(BOB))
-    bob.switch_page("ui/pages/progress.py")
+    bob.switch_page("ui/screens/progress.py")
     run(bob)
     assert metrics(bob)["Attempts"] == "1" and metrics(bob)["Top-1"] == "100%"
 
@@ -186,7 +186,7 @@ def test_signed_out_the_learning_pages_offer_sign_in_and_save_nothing(db):
     """With sign-in configured and nobody signed in: a sign-in button, no name box, and the
     commit button stays disabled."""
     at = run(signed_in_app({"is_logged_in": False}))
-    at.switch_page("ui/pages/trainee.py")
+    at.switch_page("ui/screens/trainee.py")
     run(at)
     assert [b.label for b in at.button if b.label == "Sign in"]
     assert not at.text_input
@@ -201,7 +201,7 @@ def test_a_trainee_gets_no_cohort_page(db):
     """The cohort page is not in a trainee's navigation, and run directly it refuses."""
     at = run(signed_in_app(ANN))
     with pytest.raises(ValueError, match=r"not a registered page|Could not find"):
-        at.switch_page("ui/pages/cohort.py")
+        at.switch_page("ui/screens/cohort.py")
     page = run(signed_in_app(ANN, COHORT_PAGE))
     assert any("for educators" in w.value for w in page.warning)
     assert not page.dataframe and not page.metric
@@ -219,7 +219,7 @@ def test_the_educator_sees_the_whole_cohort(kb, db):
     8 attempts; the by-case table, the wrong call Schmorl's node -> metastasis by Ann; Cara
     and the roster's dan@ as not started; both CSV exports offered."""
     at = run(signed_in_app(TEACHER))
-    at.switch_page("ui/pages/cohort.py")
+    at.switch_page("ui/screens/cohort.py")
     run(at)
     assert metrics(at) == {"Trainees": "4", "Started": "3", "Attempts": "8", "Top-1": "75%"}
     tables = {d.value.columns[0]: d.value for d in at.dataframe}
