@@ -262,3 +262,51 @@ def test_an_unknown_dicom_case_is_read_and_windowed_before_the_commit(image_app,
     assert drawing.count() == 1
     assert DRAWING_LABEL not in card.inner_text()  # the drawing is an image, not markup
     page.close()
+
+
+WATCH = """(selector) => {
+  window.__imageChanges = 0;
+  const target = document.querySelector(selector);
+  new MutationObserver((records) => { window.__imageChanges += records.length; })
+    .observe(target, {subtree: true, childList: true, attributes: true,
+                      characterData: true});
+  return !!target;
+}"""
+
+
+def test_answers_in_the_workup_do_not_redraw_the_case_images(image_app, browser):
+    """With the DICOM example loaded, answering questions changes nothing inside the
+    images above the work-up (they lie outside the work-up's fragment); a window preset
+    still redraws them."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{image_app}/examples")
+    page.locator(".st-key-example-seed-dicom-sacrum-yaml button").click()
+    page.locator(".st-key-leader_workup").wait_for()
+    _settle(page)
+    images = ".st-key-workup_images"
+    page.locator(f"{images} [data-testid='stImage'] img").first.wait_for()
+    skip = page.locator(".st-key-workup-skip_context button")
+    if skip.count():
+        skip.click()
+        _settle(page)
+    # the images themselves: the expander's header swaps its icon once, which is no redraw
+    assert page.evaluate(WATCH, f"{images} [data-testid='stExpanderDetails']")
+    answered = 0
+    for _ in range(3):  # 'not assessed' each time: the next question replaces it
+        skips = page.locator(".st-key-question [class*='-skip'] button")
+        if not skips.count():
+            break
+        name = skips.first.evaluate("b => b.closest('[class*=\"st-key-ask-\"]').className")
+        key = next(c for c in name.split() if c.startswith("st-key-ask-"))
+        skips.first.click()
+        page.locator(f".{key}").wait_for(state="detached")
+        _settle(page)
+        answered += 1
+    assert answered
+    assert page.evaluate("window.__imageChanges") == 0
+    page.locator(f"{images} .st-key-workup-images-0-window").get_by_text(
+        "bone", exact=True).click()
+    _settle(page)
+    assert page.evaluate("window.__imageChanges") > 0
+    page.close()

@@ -332,13 +332,15 @@ def _images(ctx: Context) -> None:
     case = loaded_example(ctx.kb)
     if case is not None and case.images:
         count = len(case.images)
-        with st.expander(f"Images of this case ({count})", expanded=True,
-                         icon=":material/image:"):
+        with st.container(key="workup_images"), \
+                st.expander(f"Images of this case ({count})", expanded=True,
+                            icon=":material/image:"):
             left_out = show_case_images(case, "workup.images", columns=3, blind=view[1])
             if left_out:
                 st.caption(drawings_note(left_out, "once you reveal the case"))
-    with st.expander("Your own images: viewed in memory, never stored",
-                     icon=":material/upload_file:"):
+    # a toggle, not an expander: the uploader is drawn only when asked for
+    if st.toggle("View images of your own case (in memory, never stored)",
+                 key="workup.own_images"):
         show_uploaded_images("workup.own")
 
 
