@@ -216,7 +216,9 @@ def work_up(driver: Driver, kb: KnowledgeBase, url: str, cases: Sequence[Case],
             value = case.findings.get(finding)
             target = f".st-key-ask-{finding}-{value} button" if value is not None else \
                 f".st-key-question [class*='st-key-ask-{finding}-'] button"
-            if value is not None and not driver.page.locator(target).count():
+            if kb.findings[finding].type in ("number", "integer"):
+                target = f".st-key-ask-{finding}-skip button"  # its +/- steps change nothing
+            elif value is not None and not driver.page.locator(target).count():
                 target = f".st-key-question [class*='st-key-ask-{finding}-'] button"
             answers.append(driver.click(target))
         answered = [f for f in case.findings

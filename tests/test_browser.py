@@ -291,6 +291,38 @@ def test_a_reload_keeps_the_workup(page, shipped_server):
         "[class*='st-key-withdraw-']", "els => els.map(e => e.className)")) == answers
 
 
+def reasons_shown(page) -> str:
+    """The diagnosis the 'Reasons for' picker shows, as the browser draws it."""
+    box = page.locator("[data-testid=stSelectbox]", has_text="Reasons for").first
+    return box.locator("input").first.input_value()
+
+
+def test_the_reasons_picker_follows_the_leader_and_keeps_a_pick(page, shipped_server):
+    """With nothing picked, the reasons shown are the leader's after every answer (the
+    browser's label too, not only the panel); a diagnosis the user picks stays picked, its
+    label updated, while later answers change the ranking."""
+    kb = load_knowledge_base(KB_DIR)
+    start_workup(page, shipped_server.url)
+    for _ in range(3):
+        finding = asked_finding(page)
+        page.locator(f".st-key-question [class*='st-key-ask-{finding}-'] button").first.click()
+        page.locator(f".st-key-ask-{finding}-skip").wait_for(state="detached")
+        settle(page)
+        leader = page.locator(".st-key-leader_workup").inner_text().split(" · ")[0]
+        assert reasons_shown(page).startswith(f"1. {leader} — ")
+    picked = kb.diagnoses["paget"].name
+    page.locator("[data-testid=stSelectbox]", has_text="Reasons for").first.locator(
+        "[role=combobox]").click()
+    page.get_by_role("option").filter(has_text=picked).first.click()
+    settle(page)
+    assert f". {picked} — " in reasons_shown(page)
+    finding = asked_finding(page)
+    page.locator(f".st-key-question [class*='st-key-ask-{finding}-'] button").first.click()
+    page.locator(f".st-key-ask-{finding}-skip").wait_for(state="detached")
+    settle(page)
+    assert f". {picked} — " in reasons_shown(page)
+
+
 ROLES = ("button", "combobox", "checkbox", "switch", "slider", "textbox", "spinbutton",
          "tab", "link")
 

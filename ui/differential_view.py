@@ -283,11 +283,19 @@ def _reasons(ctx: Context, differential: Differential, key: str) -> None:
     st.markdown("##### Differential, with the reasons")
     entries = {e.id: e for e in differential.entries}
     ranks = {e.id: i for i, e in enumerate(differential.entries, 1)}
-    widget = f"reasons.{key}"
-    if st.session_state.get(widget) not in entries:
-        st.session_state.pop(widget, None)
+    widget, pinned = f"reasons.{key}", f"reasons.{key}.pinned"
+    leader = differential.leader.id
+
+    def pin() -> None:  # a diagnosis the user picked stays; the leader is followed
+        choice = st.session_state.get(widget)
+        st.session_state[pinned] = choice if choice != leader else None
+
+    # Set the value on every run: the labels (rank, probability) change with each answer,
+    # and a browser left with an old label would show a diagnosis other than the one below.
+    shown = st.session_state.get(pinned)
+    st.session_state[widget] = shown if shown in entries else leader
     chosen = st.selectbox(
-        "Reasons for", list(entries), key=widget,
+        "Reasons for", list(entries), key=widget, on_change=pin,
         format_func=lambda d: f"{ranks[d]}. {entries[d].name} — "
                               f"{percent(entries[d].probability)}")
     entry = entries[chosen or differential.leader.id]
