@@ -80,6 +80,7 @@ def measure(with_robustness: bool = False, sets: tuple[str, ...] = SETS) -> dict
                           with_robustness=with_robustness and name != "seed")
         row = {k: report[k] for k in KEYS}
         row.update({k: v for k, v in report.items() if k.endswith("_outside_top3")})
+        row["reliability"] = report["reliability"]
         if "robustness" in report:
             rob = report["robustness"]
             row["lr_perturbed_top1"] = rob["lr_perturbed_top1"]["mean"]
@@ -100,11 +101,33 @@ def measure(with_robustness: bool = False, sets: tuple[str, ...] = SETS) -> dict
     return result
 
 
+def plot(result: dict[str, Any], path: Path) -> None:
+    """The leader's reliability diagram on the tuning sets (pooled) beside the blind test
+    part's, as an SVG with the date and the knowledge-base version in the titles."""
+    import altair as alt
+
+    from ossdx.ui.charts import pooled, reliability_chart
+
+    tuning = pooled([result[name]["reliability"] for name in TUNING_SETS])
+    n_tuning = sum(result[name]["n"] for name in TUNING_SETS)
+    test = result["blind_test"]
+    stamp = f"KB {result['kb_version']}, {result['date']}"
+    chart = alt.hconcat(
+        reliability_chart(tuning, title=f"Tuning sets pooled ({n_tuning} cases), {stamp}"),
+        reliability_chart(test["reliability"],
+                          title=f"Blind test part, held out ({test['n']} cases; "
+                                f"ECE {test['ece']:.3f})"))
+    chart.save(str(path))
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--robustness", action="store_true")
     parser.add_argument("--json", action="store_true", help="(the JSON line is always last)")
     parser.add_argument("--write", action="store_true", help="update benchmarks/reported.json")
+    parser.add_argument("--plot", type=Path, metavar="SVG",
+                        help="save the reliability diagrams (tuning sets pooled; blind test "
+                             "part) as an SVG; needs the docs extra (vl-convert-python)")
     args = parser.parse_args(argv)
     result = measure(args.robustness)
     print(f"Accuracy, KB {result['kb_version']}, {result['date']}")
@@ -121,6 +144,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"scoring rules that fire only on blind test cases: "
           f"{result['rules_only_on_blind_test']} (written by hand: "
           f"{result['handwritten_rules_only_on_blind_test']})")
+    if args.plot:
+        plot(result, args.plot)
+        print(f"wrote {args.plot}")
     if args.write:
         REPORTED.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {REPORTED}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import networkx as nx
 import streamlit as st
@@ -35,11 +35,9 @@ from ossdx.kb.model import Kind, KnowledgeBase, Rule
 from ossdx.kb.schema import Served
 from ossdx.reasoning.diagnosis import Differential
 from ossdx.reasoning.explain import describe_rule
+from ossdx.ui.charts import reliability_chart
 from ossdx.ui.images import show_gallery
 from ossdx.ui.text import safe
-
-if TYPE_CHECKING:
-    import altair as alt
 
 LEGEND = ("Colours: findings and their values (blue), patient context (purple), studies "
           "(grey), derived concepts (yellow), rules (white), diagnoses (red), pitfalls "
@@ -437,34 +435,6 @@ def calibration_report(kb: KnowledgeBase) -> dict[str, Any]:
     version and state of the tuning folders."""
     signature = tuple(snapshot(folder) for folder in tuned_folders(kb).values())
     return _calibration(kb.fingerprint, signature, kb)
-
-
-def reliability_chart(rows: list[dict[str, Any]]) -> alt.LayerChart | alt.FacetChart:
-    """Bins of the leader's probability (mean probability of the bin) against the share of
-    cases where the leader was right; the diagonal of perfect calibration; the number of
-    cases of each bin on its point."""
-    import altair as alt  # here: 0.15 s of import that only this section needs
-
-    data = [{"bin": r["bin"], "probability": r["confidence"], "right": r["accuracy"],
-             "cases": r["n"]} for r in rows]
-    axis = alt.Scale(domain=[0, 1])
-    diagonal = alt.Chart(alt.Data(values=[{"probability": 0, "right": 0},
-                                          {"probability": 1, "right": 1}])).mark_line(
-        strokeDash=[5, 5], color="#8c959f").encode(x="probability:Q", y="right:Q")
-    base = alt.Chart(alt.Data(values=data)).encode(
-        x=alt.X("probability:Q", scale=axis, title="Leader's probability (mean of the bin)",
-                axis=alt.Axis(format="%")),
-        y=alt.Y("right:Q", scale=axis, title="Share of cases where the leader was right",
-                axis=alt.Axis(format="%")),
-        tooltip=[alt.Tooltip("bin:N", title="Probability bin"),
-                 alt.Tooltip("cases:Q", title="Cases"),
-                 alt.Tooltip("probability:Q", title="Mean probability", format=".1%"),
-                 alt.Tooltip("right:Q", title="Leader right", format=".1%")])
-    line = base.mark_line(color="#1f6feb")
-    points = base.mark_circle(color="#1f6feb", opacity=0.9).encode(
-        size=alt.Size("cases:Q", title="Cases", scale=alt.Scale(range=[40, 400])))
-    counts = base.mark_text(dy=-14, fontSize=12, color="#1f2328").encode(text="cases:Q")
-    return alt.layer(diagonal, line, points, counts).properties(height=380)
 
 
 def _calibration_section(kb: KnowledgeBase) -> None:
