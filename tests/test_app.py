@@ -664,3 +664,32 @@ def test_response_case_picker_shows_the_case_loaded():
     seed.click()
     run(at)
     assert shown(at.selectbox(key="response_case_choice").value) == shown(title)
+
+
+def test_the_other_pages_are_prepared_while_the_first_is_read(kb_env, monkeypatch):
+    """After the first page, a background warm-up reads the case files and compiles the
+    response criteria, so the first visit to the examples and response pages reads and
+    compiles nothing (both would fail here if they did)."""
+    import threading
+
+    import ossdx.ui.resources as resources
+    import ossdx.ui.response_page as response_page
+
+    kb_env()  # a fresh folder: nothing of it is cached yet
+    at = start()
+    for thread in threading.enumerate():
+        if thread.name == "ossdx-warm-up":
+            thread.join(timeout=120)
+
+    def again(*args, **kwargs):
+        raise AssertionError("read or compiled again on the first visit")
+
+    monkeypatch.setattr(resources, "read_case_folder", again)
+    monkeypatch.setattr(response_page, "build_assessor", again)
+    at.switch_page("ui/screens/examples.py")
+    run(at)
+    assert not at.error, texts(at, "error")
+    assert any(b.key and b.key.startswith("example.seed/") for b in at.button), [b.key for b in at.button][:20]
+    at.switch_page("ui/screens/response.py")
+    run(at)
+    assert not at.error, texts(at, "error")

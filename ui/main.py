@@ -14,7 +14,7 @@ import streamlit as st
 
 from . import auth, state
 from .boundary import callback
-from .resources import current_context
+from .resources import current_context, warm_up
 from .text import problem_lines, safe
 
 logger = logging.getLogger("ossdx.ui")
@@ -103,6 +103,9 @@ def run(loading: Any = None) -> None:
         st.error("The app could not start completely; the details are in the server log.")
     loading.empty()
     page.run()
+    context, _ = current_context()
+    if context is not None:  # after the page: the other pages' first visit, prepared
+        warm_up(context.kb)
 
 
 _WARM: list[bool] = []  # non-empty once a page of this server has loaded the knowledge base

@@ -14,6 +14,8 @@ unreachable server costs one connection timeout, not one per click.
 
 from __future__ import annotations
 
+import importlib
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from ossdx.reasoning.diagnosis import Reasoner
 from ossdx.teaching.database import database_setting
 from ossdx.teaching.storage import ProgressStore, StorageError
 
+logger = logging.getLogger(__name__)
 RETRY_AFTER = 15.0  # seconds before a database that failed to open is tried again
 
 
@@ -93,6 +96,37 @@ def case_subfolder(entry: CaseEntry) -> str:
 def kb_root() -> Path:
     """The knowledge-base folder the app serves (``$OSSDX_KB`` or the shipped one)."""
     return default_kb_path().resolve()
+
+
+# What a first visit to the other pages would otherwise load while the user waits.
+WARM_MODULES = ("ossdx.ui.examples_page", "ossdx.ui.quick_entry_page", "ossdx.ui.kb_page",
+                "ossdx.ui.response_page", "ossdx.ui.trainee_page", "ossdx.ui.images",
+                "altair", "pandas")
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _warm_up(root: str, fingerprint: str, _kb: KnowledgeBase) -> threading.Thread:
+    """Once per knowledge-base version, after the first page is drawn: read the case files,
+    import the other pages' modules and run their ``warm_up(kb)`` in a background thread,
+    so that opening a page for the first time does not wait for them."""
+    def work() -> None:
+        try:
+            case_entries(_kb)
+            for name in WARM_MODULES:  # a page module may prepare more: its warm_up(kb)
+                hook = getattr(importlib.import_module(name), "warm_up", None)
+                if hook is not None:
+                    hook(_kb)
+        except Exception:  # only a head start: the page does the work itself if this fails
+            logger.exception("the warm-up of the pages failed")
+
+    thread = threading.Thread(target=work, name="ossdx-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def warm_up(kb: KnowledgeBase) -> None:
+    """Start the warm-up of this knowledge-base version (a no-op once started)."""
+    _warm_up(str(kb.root), kb.fingerprint, kb)
 
 
 def current_context() -> tuple[Context | None, tuple[Problem, ...]]:

@@ -455,6 +455,19 @@ def _show_truth(result: Assessment) -> None:
     st.caption(safe("Expected in the loaded file: " + "; ".join(parts)))
 
 
+def warm_up(kb: KnowledgeBase) -> None:
+    """Compile the response criteria and list the response cases ahead of a first visit
+    (called by the app's warm-up thread)."""
+    _assessor(str(kb.root), kb.fingerprint, _stamp(kb.root), kb)
+    folder = kb.root / CASES_FOLDER
+    if folder.is_dir():
+        _case_titles(str(folder), _cases_stamp(folder))
+
+
+def _cases_stamp(folder: Path) -> str:
+    return ";".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in sorted(folder.glob("*.yaml")))
+
+
 # --------------------------------------------------------------------------- page
 @st.cache_data(show_spinner=False, max_entries=4)
 def _case_titles(folder: str, stamp: str) -> dict[str, str]:
@@ -472,8 +485,7 @@ def _case_titles(folder: str, stamp: str) -> dict[str, str]:
 
 def _source_section(kb_root: Path, kb: KnowledgeBase, criteria: ResponseCriteria) -> None:
     folder = kb_root / CASES_FOLDER
-    stamp = ";".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in sorted(folder.glob("*.yaml"))) \
-        if folder.is_dir() else ""
+    stamp = _cases_stamp(folder) if folder.is_dir() else ""
     titles = {t: Path(p) for t, p in _case_titles(str(folder), stamp).items()}
     seeds = [(t, p) for t, p in titles.items() if p.stem.startswith("seed-")]
     if seeds:
