@@ -689,7 +689,7 @@ def test_the_other_pages_are_prepared_while_the_first_is_read(kb_env, monkeypatc
     at.switch_page("ui/screens/examples.py")
     run(at)
     assert not at.error, texts(at, "error")
-    assert any(b.key and b.key.startswith("example.seed/") for b in at.button), [b.key for b in at.button][:20]
+    assert any(b.key and b.key.startswith("example.seed/") for b in at.button)
     at.switch_page("ui/screens/response.py")
     run(at)
     assert not at.error, texts(at, "error")
