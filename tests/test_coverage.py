@@ -4,7 +4,8 @@ Expected values for the mini KB were worked out by hand from its two cases:
 mini-alpha (CT; spine, lytic, cortex breached) fires aggressive.breach, alpha.prior.spine,
 alpha.aggressive, alpha.lytic, beta.aggressive and the recommendation biopsy_alpha (its
 condition is the aggressive concept; coverage records the rule firing, before any band);
-mini-beta (rib, sclerotic) fires beta.sclerotic. Both show a lesion on bone imaging, so both fire the base-rate rules
+mini-beta (rib, sclerotic) fires beta.sclerotic. Both show a lesion on bone imaging, so both
+fire the base-rate rules
 alpha.prior.population and beta.prior.population. No size, no T1 signal and no patient
 primary are given, so the other six rules never fire.
 """

@@ -16,6 +16,9 @@ from ossdx.core.errors import Severity
 from ossdx.kb import check_knowledge_base
 
 # name: (file, old text, new text, expected line, words in the message)
+SIZE_PROFILE = "profile:\n  - finding: size_cm\n    p: {\"<5\": 0.8, \">=5\": 0.2}\n"
+BETA_RULES = "rules:\n  - id: beta.sclerotic"
+
 BROKEN = {
     "unknown_finding_in_rule": (
         "diagnoses/alpha.yaml", "when: {density: lytic}", "when: {densty: lytic}", 23,
@@ -112,25 +115,25 @@ BROKEN = {
         ["unknown finding 'cortical_brech'"]),
     # ------------------------------------------------------------ likelihood profiles
     "profile_probability_outside_0_1": (
-        "diagnoses/beta.yaml", "rules:\n  - id: beta.sclerotic",
-        "profile:\n  - finding: size_cm\n    p: {\"<5\": 0.8, \">=5\": 0.2}\n".replace("0.8", "1.0") + "rules:\n  - id: beta.sclerotic", 10,
+        "diagnoses/beta.yaml", BETA_RULES,
+        SIZE_PROFILE.replace("0.8", "1.0") + BETA_RULES, 10,
         ["must lie strictly between 0 and 1"]),
     "profile_not_summing_to_1": (
-        "diagnoses/beta.yaml", "rules:\n  - id: beta.sclerotic",
-        "profile:\n  - finding: size_cm\n    p: {\"<5\": 0.8, \">=5\": 0.2}\n".replace("0.8", "0.5") + "rules:\n  - id: beta.sclerotic", 10,
+        "diagnoses/beta.yaml", BETA_RULES,
+        SIZE_PROFILE.replace("0.8", "0.5") + BETA_RULES, 10,
         ["sum to 0.7, not 1", "complete: no"]),
     "profile_unknown_finding": (
-        "diagnoses/beta.yaml", "rules:\n  - id: beta.sclerotic",
-        "profile:\n  - finding: size_cm\n    p: {\"<5\": 0.8, \">=5\": 0.2}\n".replace("size_cm", "size_m") + "rules:\n  - id: beta.sclerotic", 9,
+        "diagnoses/beta.yaml", BETA_RULES,
+        SIZE_PROFILE.replace("size_cm", "size_m") + BETA_RULES, 9,
         ["unknown finding 'size_m'", "did you mean 'size_cm'"]),
     "profile_unknown_value": (
-        "diagnoses/beta.yaml", "rules:\n  - id: beta.sclerotic",
-        "profile:\n  - finding: size_cm\n    p: {\"<5\": 0.8, \">=5\": 0.2}\n".replace("<5", "<4") + "rules:\n  - id: beta.sclerotic", 10,
+        "diagnoses/beta.yaml", BETA_RULES,
+        SIZE_PROFILE.replace("<5", "<4") + BETA_RULES, 10,
         ["'<4' is not a value of 'size_cm'", "allowed: <5, >=5"]),
     "pattern_around_a_sign_the_profile_lacks": (
-        "diagnoses/beta.yaml", "rules:\n  - id: beta.sclerotic",
-        "profile:\n  - finding: size_cm\n    p: {\"<5\": 0.8, \">=5\": 0.2}\npatterns:\n  - id: beta.fatty\n    description: One process.\n"
-        "    signs: [{t1_signal: hyper}]\nrules:\n  - id: beta.sclerotic", 14,
+        "diagnoses/beta.yaml", BETA_RULES,
+        SIZE_PROFILE + "patterns:\n  - id: beta.fatty\n    description: One process.\n"
+        "    signs: [{t1_signal: hyper}]\n" + BETA_RULES, 14,
         ["pattern 'beta.fatty' names 't1_signal'", "does not state"]),
     # ------------------------------------------------------------ recommendations' diagnoses
     "recommendation_for_unknown_diagnosis": (
