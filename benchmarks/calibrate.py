@@ -7,8 +7,8 @@ may be tuned on (the literature vignettes and the blind set's tuning part; never
 part; the seed exhibit's cases too) on a grid of both, and prints the Brier score, ECE and
 accuracy of each, and the pair it chooses by a rule fixed before looking: the lowest Brier
 score (a proper score: it rewards calibration and accuracy alike); among the pairs within
-0.005 of it, the fewest wrong leaders held at 90 % or more, then the lowest ECE. Rerun after editing the knowledge base,
-and write the pair into kb.yaml by hand:
+0.005 of it, the fewest wrong leaders held at 90 % or more, then the lowest ECE. Rerun
+after editing the knowledge base, and write the pair into kb.yaml by hand:
 
     python -m benchmarks.calibrate [--json]
 
