@@ -222,6 +222,8 @@ def test_happy_path_of_the_schmorl_case(page, shipped_server, tmp_path):
     headline = page.locator(".st-key-leader_workup")
     assert headline.inner_text().startswith(kb.diagnoses["schmorl_node"].name)
     page.set_viewport_size({"width": 1440, "height": 1400})
+    page.evaluate("() => document.querySelectorAll('[data-testid=stMain], "
+                  "[data-testid=stAppScrollToBottomContainer]').forEach(e => e.scrollTo(0, 0))")
     page.wait_for_timeout(500)
     shot = tmp_path / "workup.png"
     page.screenshot(path=str(shot))
