@@ -12,6 +12,11 @@ from typing import Any
 
 import streamlit as st
 
+# Streamlit registers a custom component only while a script runs; this module is imported
+# by the first script run, while the pages' modules may be imported by the warm-up thread
+# (resources.WARM_MODULES), where the graph component would never be registered.
+import streamlit_cytoscape  # noqa: F401
+
 from . import auth, state
 from .boundary import callback
 from .resources import current_context, warm_up

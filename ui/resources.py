@@ -98,7 +98,9 @@ def kb_root() -> Path:
     return default_kb_path().resolve()
 
 
-# What a first visit to the other pages would otherwise load while the user waits.
+# What a first visit to the other pages would otherwise load while the user waits. A module
+# that declares a Streamlit component must already be imported by a script run (Streamlit
+# registers components only there): ui/main.py imports streamlit_cytoscape for kb_page.
 WARM_MODULES = ("ossdx.ui.examples_page", "ossdx.ui.quick_entry_page", "ossdx.ui.kb_page",
                 "ossdx.ui.response_page", "ossdx.ui.trainee_page", "ossdx.ui.images",
                 "altair", "pandas")
