@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def reliability_chart(rows: Sequence[dict[str, Any]], *,
-                      title: str | None = None) -> alt.LayerChart:
+                      title: str | None = None) -> alt.LayerChart | alt.FacetChart:
     """Bins of the leader's probability (mean probability of the bin) against the share of
     cases where the leader was right; the diagonal of perfect calibration; the number of
     cases of each bin on its point. ``rows`` as ``ossdx evaluate --json`` gives them
