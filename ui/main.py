@@ -108,9 +108,7 @@ def run(loading: Any = None) -> None:
         st.error("The app could not start completely; the details are in the server log.")
     loading.empty()
     page.run()
-    context, _ = current_context()
-    if context is not None:  # after the page: the other pages' first visit, prepared
-        warm_up(context.kb)
+    warm_up()  # after the page: the other pages' first visit, prepared
 
 
 _WARM: list[bool] = []  # non-empty once a page of this server has loaded the knowledge base

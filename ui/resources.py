@@ -126,9 +126,12 @@ def _warm_up(root: str, fingerprint: str, _kb: KnowledgeBase) -> threading.Threa
     return thread
 
 
-def warm_up(kb: KnowledgeBase) -> None:
-    """Start the warm-up of this knowledge-base version (a no-op once started)."""
-    _warm_up(str(kb.root), kb.fingerprint, kb)
+def warm_up() -> None:
+    """Start the warm-up of the knowledge base being served (a no-op once started for its
+    version; reads no file: the holder's last good version)."""
+    kb = knowledge_base_holder(str(kb_root())).kb
+    if kb is not None:
+        _warm_up(str(kb.root), kb.fingerprint, kb)
 
 
 def current_context() -> tuple[Context | None, tuple[Problem, ...]]:

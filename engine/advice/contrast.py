@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ossdx.advice.effects import AnswerEffects
 from ossdx.advice.questions import answer_values
 from ossdx.advice.whynot import missing_modality
 from ossdx.kb.case import Case, unmet_requirement
@@ -79,25 +80,30 @@ class Contrast:
                 "favour_second": [s.as_dict() for s in self.favour_second]}
 
 
-_TOOLS: weakref.WeakKeyDictionary[Reasoner, tuple[WhatIf, ScoreTable]] = \
+_TOOLS: weakref.WeakKeyDictionary[Reasoner, tuple[WhatIf, AnswerEffects]] = \
     weakref.WeakKeyDictionary()
 
 
-def _tools(reasoner: Reasoner) -> tuple[WhatIf, ScoreTable]:
-    """The incremental evaluator and the score table of a reasoner (built once)."""
+def _tools(reasoner: Reasoner) -> tuple[WhatIf, AnswerEffects]:
+    """The incremental evaluator of a reasoner and the remembered effects of answers on
+    its scores (built once, and kept from one contrast to the next: after an answer most
+    signs' effects are looked up, not re-run)."""
     tools = _TOOLS.get(reasoner)
     if tools is None:
-        tools = _TOOLS[reasoner] = (WhatIf(reasoner.kb), ScoreTable(reasoner.kb))
+        kb = reasoner.kb
+        whatif = WhatIf(kb)
+        tools = _TOOLS[reasoner] = (whatif, AnswerEffects(kb, whatif, ScoreTable(kb),
+                                                          tuple(kb.diagnoses)))
     return tools
 
 
 class _Scorer:
-    """Log-scores of a pair for variations of one case, each re-running only the rules
-    its change can reach (what-ifs from the case's trace, as the question advisor does)."""
+    """The case without one finding (and with a modality not yet performed), for weighing
+    that finding's values: facts and trace, each from the case's trace by a what-if."""
 
-    def __init__(self, reasoner: Reasoner, case: Case, pair: tuple[str, str]):
-        self.reasoner, self.pair = reasoner, pair
-        self.whatif, self.table = _tools(reasoner)
+    def __init__(self, reasoner: Reasoner, case: Case):
+        self.reasoner = reasoner
+        self.whatif, self.effects = _tools(reasoner)
         self.facts = reasoner.facts(case)
         self.trace = reasoner.python.run(self.facts)
         self._bases: dict[tuple[str, str | None], tuple[dict[str, Any], Trace]] = {}
@@ -119,10 +125,6 @@ class _Scorer:
             found = self._bases[key] = (facts, trace)
         return found
 
-    def scores(self, facts: Mapping[str, Any], trace: Trace) -> tuple[float, ...]:
-        scores = self.table.log_scores(trace)
-        return tuple(scores[d] for d in self.pair)
-
 
 def _conflicts(kb: KnowledgeBase, findings: Mapping[str, Any], finding: str, value: Any) -> bool:
     """Whether ``finding = value`` contradicts a requirement of itself or another finding."""
@@ -141,23 +143,24 @@ def contrast(reasoner: Reasoner, first: str, second: str, case: Case | None = No
     kb = reasoner.kb
     case = case or Case(findings={})
     facts = reasoner.facts(case)
-    pair = (first, second)
-    scorer = _Scorer(reasoner, case, pair)
+    scorer = _Scorer(reasoner, case)
+    columns = [scorer.effects.diagnoses.index(d) for d in (first, second)]
     signs: list[Sign] = []
     for finding, spec in kb.findings.items():
         if not kb.is_relevant(finding, facts):
             continue
         modality = missing_modality(kb, case, finding)
         without = {k: v for k, v in case.findings.items() if k != finding}
+        values = [(value, label) for value, label in answer_values(spec)
+                  if not _conflicts(kb, without, finding, value)]
+        if not values:
+            continue
         base_facts, base_trace = scorer.base(finding, modality, case)
-        base = scorer.scores(base_facts, base_trace)
-        for value, label in answer_values(spec):
-            if _conflicts(kb, without, finding, value):
-                continue
-            trial = {**base_facts, finding: value}
-            after = scorer.scores(trial, scorer.whatif.update(base_trace, trial,
-                                                              frozenset({finding})))
-            factors = [math.exp(a - b) for a, b in zip(after, base, strict=True)]
+        # the change of each diagnosis's log-score when the finding takes each value
+        deltas = scorer.effects.deltas(base_facts, base_trace, (finding,),
+                                       [(value,) for value, _ in values])
+        for (value, label), row in zip(values, deltas, strict=True):
+            factors = [math.exp(row[c]) for c in columns]
             entered = finding in case.findings and _same(spec, case.findings[finding], value)
             signs.append(Sign(finding, value, label, factors[0], factors[1], entered, modality))
     log_threshold = math.log(threshold)
