@@ -115,24 +115,34 @@ def expected_findings(kb: KnowledgeBase, diagnosis: str, facts: Mapping[str, Any
     A rule qualifies when one of its alternatives has every atom either true or about a
     finding not yet entered; the finding atoms still open are the expected findings.
     """
-    best: dict[str, Expected] = {}
+    best: dict[str, tuple[float, str, Any]] = {}  # finding -> (LR, rule, atom): the best
     fired = set(trace.fired)
+    relevant: dict[str, bool] = {}
+
+    def is_open(atom: Any) -> bool:
+        var = atom.var
+        if atom.is_concept or var not in kb.findings or var in facts \
+                or atom.op not in (Op.IN, Op.BETWEEN):
+            return False
+        if var not in relevant:
+            relevant[var] = kb.is_relevant(var, facts)
+        return relevant[var]
+
     for rule in kb.rules_for(Kind.EVIDENCE, diagnosis):
         if rule.lr <= 1 or rule.id in fired:
             continue
         for conjunction in rule.when:
-            open_atoms = [a for a in conjunction if not a.is_concept
-                          and a.var in kb.findings and a.var not in facts
-                          and a.op in (Op.IN, Op.BETWEEN) and kb.is_relevant(a.var, facts)]
+            open_atoms = [a for a in conjunction if is_open(a)]
             closed = [a for a in conjunction if a not in open_atoms]
             if not open_atoms or not all(a.holds(facts, trace.concepts) for a in closed):
                 continue
             for atom in open_atoms:
-                values = tuple(sorted(atom.values)) if atom.op is Op.IN else ()
-                text = describe_atom(atom, kb.label_of, lambda v: _var_name(kb, v))
                 current = best.get(atom.var)
-                if current is None or (rule.lr, current.rule) > (current.lr, rule.id):
-                    best[atom.var] = Expected(atom.var, values, rule.id, rule.lr, text)
+                if current is None or (rule.lr, current[1]) > (current[0], rule.id):
+                    best[atom.var] = (rule.lr, rule.id, atom)
             break
-    ranked = sorted(best.values(), key=lambda e: (-e.lr, e.finding))
-    return tuple(ranked[:limit])
+    ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+    # the text only of what is shown
+    return tuple(Expected(var, tuple(sorted(atom.values)) if atom.op is Op.IN else (), rule_id,
+                          lr, describe_atom(atom, kb.label_of, lambda v: _var_name(kb, v)))
+                 for var, (lr, rule_id, atom) in ranked)
