@@ -31,19 +31,16 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from benchmarks.appserver import free_port, serving
 from ossdx.kb import KnowledgeBase, load_knowledge_base
 from ossdx.kb.case import Case
 from ossdx.reasoning.cases import read_case_folder
@@ -82,12 +79,6 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def app_server(kb_root: Path | None, log: Path) -> Iterator[str]:
     """``ossdx app`` on a free port; yields its URL once healthy, stops it (by PID) after."""
@@ -97,31 +88,8 @@ def app_server(kb_root: Path | None, log: Path) -> Iterator[str]:
         env["OSSDX_KB"] = str(kb_root)
     command = [sys.executable, "-c", "import sys; from ossdx.cli import main; sys.exit(main())",
                "app", "--server.port", str(port), "--server.address", "127.0.0.1"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the app exited early:\n{log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the app did not start:\n{log.read_text()[-2000:]}")
-            time.sleep(0.1)
+    with serving(command, port, log, env=env) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 class Driver:

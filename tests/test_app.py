@@ -12,6 +12,7 @@ from contextlib import redirect_stderr
 from pathlib import Path
 
 import pytest
+from apptest import APP, run, start
 from streamlit.testing.v1 import AppTest
 
 from ossdx.cli.main import main
@@ -20,7 +21,6 @@ from ossdx.reasoning.cases import load_case
 
 from conftest import KB_DIR, ROOT
 
-APP = str(ROOT / "app.py")
 SCHMORL = KB_DIR / "cases" / "seed" / "seed-schmorl-l4.yaml"
 SCHMORL_KEY = "example.seed/seed-schmorl-l4.yaml"
 PAGES = ["ui/screens/workup.py", "ui/screens/quick_entry.py", "ui/screens/examples.py",
@@ -30,21 +30,6 @@ XSS = "<img src=x onerror=alert(1)>"
 
 
 # ------------------------------------------------------------------ helpers
-def run(at: AppTest) -> AppTest:
-    """Run the app and fail on any exception it raised."""
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def start(page: str | None = None) -> AppTest:
-    at = run(AppTest.from_file(APP, default_timeout=60))
-    if page is not None:
-        at.switch_page(page)
-        run(at)
-    return at
-
-
 def shown(markdown: str) -> str:
     """What a Markdown text displays (backslash escapes removed)."""
     return re.sub(r"\\(.)", r"\1", markdown)

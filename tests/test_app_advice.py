@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from apptest import APP, run
 from streamlit.testing.v1 import AppTest
 
 from ossdx.advice.report import served_text
@@ -16,16 +17,9 @@ from ossdx.kb import KnowledgeBase
 from ossdx.reasoning.cases import load_case
 from ossdx.reasoning.diagnosis import Differential, Notice, Reasoner
 
-from conftest import KB_DIR, ROOT
+from conftest import KB_DIR
 
-APP = str(ROOT / "app.py")
 CASES = KB_DIR / "cases"
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def shown(value: object) -> str:

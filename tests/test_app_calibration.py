@@ -14,25 +14,19 @@ import shutil
 from pathlib import Path
 
 import pytest
+from apptest import APP, run
 from streamlit.testing.v1 import AppTest
 
 from ossdx.authoring import evaluate as evaluation
 from ossdx.kb import load_knowledge_base
 
-from conftest import KB_DIR, ROOT
+from conftest import KB_DIR
 
-APP = str(ROOT / "app.py")
 KB_PAGE = "ui/screens/knowledge_base.py"
 # where the copied seed cases go: three tuning sets, the held-out folder, and a folder that
 # is neither (not counted either)
 LAYOUT = {"seed": 3, "literature": 2, "blind/tuning": 2, "blind/test": 2, "other": 1}
 TUNED = ("seed", "literature", "blind/tuning")
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 @pytest.fixture

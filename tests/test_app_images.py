@@ -13,15 +13,15 @@ from pathlib import Path
 
 import dicom_factory as df
 import pytest
+from apptest import run, start
 from image_kb import CAPTION, CASE_PATH, CREDIT, DRAWING_CAPTION, SLICES, TITLE, make_image_kb
 from streamlit.testing.v1 import AppTest
 
 from ossdx.reasoning.cases import load_case
 from ossdx.ui.images import illustrations_of
 
-from conftest import KB_DIR, ROOT
+from conftest import KB_DIR
 
-APP = str(ROOT / "app.py")
 TRAINEE = "ui/screens/trainee.py"
 WORKUP = "ui/screens/workup.py"
 EXAMPLES = "ui/screens/examples.py"
@@ -30,18 +30,6 @@ HEMANGIOMA = "seed/seed-sternal-hemangioma.yaml"
 
 
 # ------------------------------------------------------------------ helpers
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def start(page: str) -> AppTest:
-    at = run(AppTest.from_file(APP, default_timeout=60))
-    at.switch_page(page)
-    return run(at)
-
-
 def images(at: AppTest) -> list[tuple[str, str]]:
     """(address, caption) of every image on the page, in order."""
     return [(img.url, img.caption) for element in at.get("image") for img in element.proto.imgs]

@@ -10,16 +10,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from benchmarks.appserver import free_port, serving
 from ossdx.kb import load_knowledge_base
 from ossdx.reasoning.cases import load_case
 
@@ -57,60 +56,28 @@ def require_browser() -> None:
 
 
 # ------------------------------------------------------------------ servers
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
+@dataclass(frozen=True)
 class Server:
     """``streamlit run app.py`` on a free port, serving one knowledge-base folder."""
 
-    def __init__(self, kb_root: Path, log: Path):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        env = {**os.environ, "OSSDX_KB": str(kb_root)}
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-                 "--server.headless", "true", "--server.address", "127.0.0.1",
-                 "--server.port", str(self.port), "--browser.gatherUsageStats", "false"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        self._wait_healthy()
+    url: str
 
-    def _wait_healthy(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.stop()
-                pytest.fail(f"streamlit exited early:\n{self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as reply:
-                    if reply.read().strip() == b"ok":
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        pytest.fail(f"streamlit did not become healthy:\n{self.log.read_text()[-2000:]}")
 
-    def stop(self) -> None:
-        """Stop the server this test started (by its PID)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+@contextmanager
+def streamlit_server(kb_root: Path, log: Path) -> Iterator[Server]:
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+               "--server.headless", "true", "--server.address", "127.0.0.1",
+               "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    with serving(command, port, log, env={**os.environ, "OSSDX_KB": str(kb_root)},
+                 cwd=ROOT) as url:
+        yield Server(url)
 
 
 @pytest.fixture(scope="module")
 def shipped_server(tmp_path_factory) -> Iterator[Server]:
-    server = Server(KB_DIR, tmp_path_factory.mktemp("server") / "streamlit.log")
-    yield server
-    server.stop()
+    with streamlit_server(KB_DIR, tmp_path_factory.mktemp("server") / "streamlit.log") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -127,9 +94,9 @@ def xss_kb(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def xss_server(xss_kb, tmp_path_factory) -> Iterator[Server]:
-    server = Server(xss_kb, tmp_path_factory.mktemp("server-xss") / "streamlit.log")
-    yield server
-    server.stop()
+    with streamlit_server(xss_kb, tmp_path_factory.mktemp("server-xss") / "streamlit.log") \
+            as server:
+        yield server
 
 
 # ------------------------------------------------------------------ browser
@@ -272,13 +239,18 @@ def start_workup(page, url: str, modalities=("CT",)) -> None:
     page.locator(".st-key-question").wait_for()
 
 
+def answer_first(page) -> None:
+    """Click the first answer of the question on screen and wait until it is gone."""
+    finding = asked_finding(page)
+    page.locator(f".st-key-question [class*='st-key-ask-{finding}-'] button").first.click()
+    page.locator(f".st-key-ask-{finding}-skip").wait_for(state="detached")
+
+
 def test_a_reload_keeps_the_workup(page, shipped_server):
     """After two answers, reloading the page shows the same answers and the same leader."""
     start_workup(page, shipped_server.url)
     for _ in range(2):
-        finding = asked_finding(page)
-        page.locator(f".st-key-question [class*='st-key-ask-{finding}-'] button").first.click()
-        page.locator(f".st-key-ask-{finding}-skip").wait_for(state="detached")
+        answer_first(page)
     settle(page)
     leader = page.locator(".st-key-leader_summary").inner_text()
     answers = sorted(page.eval_on_selector_all(
@@ -306,9 +278,7 @@ def test_the_reasons_picker_follows_the_leader_and_keeps_a_pick(page, shipped_se
     kb = load_knowledge_base(KB_DIR)
     start_workup(page, shipped_server.url)
     for _ in range(3):
-        finding = asked_finding(page)
-        page.locator(f".st-key-question [class*='st-key-ask-{finding}-'] button").first.click()
-        page.locator(f".st-key-ask-{finding}-skip").wait_for(state="detached")
+        answer_first(page)
         settle(page)
         leader = page.locator(".st-key-leader_workup").inner_text().split(" · ")[0]
         assert reasons_shown(page).startswith(f"1. {leader} — ")
@@ -318,9 +288,7 @@ def test_the_reasons_picker_follows_the_leader_and_keeps_a_pick(page, shipped_se
     page.get_by_role("option").filter(has_text=picked).first.click()
     settle(page)
     assert f". {picked} — " in reasons_shown(page)
-    finding = asked_finding(page)
-    page.locator(f".st-key-question [class*='st-key-ask-{finding}-'] button").first.click()
-    page.locator(f".st-key-ask-{finding}-skip").wait_for(state="detached")
+    answer_first(page)
     settle(page)
     assert f". {picked} — " in reasons_shown(page)
 

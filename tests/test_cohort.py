@@ -9,6 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
+from apptest import APP, run
 from streamlit.testing.v1 import AppTest
 from test_storage import make_attempt
 
@@ -26,7 +27,6 @@ from ossdx.ui.auth import is_educator
 
 from conftest import ROOT
 
-APP = str(ROOT / "app.py")
 COHORT_PAGE = str(ROOT / "ui" / "screens" / "cohort.py")
 ISSUER = "https://idp.example"
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
@@ -154,12 +154,6 @@ def signed_in_app(claims: dict[str, object], script: str = APP) -> AppTest:
     at.secrets["auth"] = AUTH
     at.secrets["ossdx"] = SETTINGS
     at.user = claims
-    return at
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
     return at
 
 

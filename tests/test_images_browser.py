@@ -7,16 +7,15 @@ Each test page runs in its own ``streamlit run`` server on a free port, stopped 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import dicom_factory as df
 import pytest
+
+from benchmarks.appserver import free_port, serving
 
 from conftest import ROOT
 
@@ -53,44 +52,19 @@ def require_browser() -> None:
     pytest.skip(f"browser tests skipped: {reason}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator:
     """Start ``streamlit run`` on a test page with extra environment; stop it after."""
-    processes: list[subprocess.Popen] = []
+    with ExitStack() as servers:
+        def start(page: str, **env: str) -> str:
+            port = free_port()
+            command = [sys.executable, "-m", "streamlit", "run", str(PAGES / page),
+                       "--server.headless", "true", "--server.address", "127.0.0.1",
+                       "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+            return servers.enter_context(serving(command, port, tmp_path / f"{page}.log",
+                                                 env={**os.environ, **env}, cwd=ROOT))
 
-    def start(page: str, **env: str) -> str:
-        port = _free_port()
-        log = (tmp_path / f"{page}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(PAGES / page),
-             "--server.headless", "true", "--server.address", "127.0.0.1",
-             "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
-        processes.append(process)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        return url
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError(f"streamlit did not start; see {log.name}")
-
-    yield start
-    for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        yield start
 
 
 @pytest.fixture(scope="module")
@@ -166,35 +140,14 @@ def image_app(tmp_path: Path) -> Iterator[str]:
     from image_kb import make_image_kb
 
     root = make_image_kb(tmp_path / "kb")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "OSSDX_DATABASE_URL"}
     env["OSSDX_DB"] = str(tmp_path / "progress.sqlite3")
-    log = (tmp_path / "app.log").open("wb")
-    process = subprocess.Popen(  # 'ossdx app' execs streamlit in place: the same PID
-        [sys.executable, "-m", "ossdx.cli.main", "--kb", str(root), "app",
-         "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"the app did not start; see {log.name}") from None
-                time.sleep(0.2)
+    command = [sys.executable, "-m", "ossdx.cli.main", "--kb", str(root), "app",
+               "--server.port", str(port), "--server.headless", "true",
+               "--browser.gatherUsageStats", "false"]
+    with serving(command, port, tmp_path / "app.log", env=env, cwd=tmp_path) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def _settle(page) -> None:

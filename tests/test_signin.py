@@ -12,9 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +21,7 @@ import pytest
 from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _missing_browser, settle
 from test_storage import make_attempt
 
+from benchmarks.appserver import free_port, serving
 from ossdx.teaching.storage import ProgressStore
 
 pytestmark = pytest.mark.browser
@@ -45,14 +44,6 @@ def require_browser() -> None:
     pytest.skip(f"browser tests skipped: {reason}")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def provider() -> Iterator[str]:
     """A real OpenID Connect provider (the mock) knowing Ann, Bob and the teacher."""
@@ -67,7 +58,7 @@ class SignedInApp:
     """`ossdx app` with sign-in configured through a temporary secrets file."""
 
     def __init__(self, provider: str, folder: Path):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://localhost:{self.port}"  # the host of redirect_uri (see NOTES)
         with urllib.request.urlopen(f"{provider}/.well-known/openid-configuration") as reply:
             self.issuer = json.load(reply)["issuer"]
@@ -82,62 +73,34 @@ class SignedInApp:
             f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n'
             "[ossdx]\n"
             'educators = ["teacher@example.org"]\n', encoding="utf-8")
+        self.folder = folder
         self.log = folder / "app.log"
-        env = {**os.environ, "OSSDX_DB": str(self.db), "HOME": str(folder)}
-        env.pop("OSSDX_DATABASE_URL", None)
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", "import sys; from ossdx.cli import main; "
-                 "sys.exit(main(sys.argv[1:]))", "app", "--server.port", str(self.port),
-                 "--server.address", "127.0.0.1", "--secrets.files", str(secrets)],
-                cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
-        self._wait_healthy()
-
-    def _wait_healthy(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"ossdx app exited early:\n{self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stcore/health",
-                                            timeout=2) as reply:
-                    if reply.read().strip() == b"ok":
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        pytest.fail(f"ossdx app did not become healthy:\n{self.log.read_text()[-2000:]}")
+        self.env = {**os.environ, "OSSDX_DB": str(self.db), "HOME": str(folder)}
+        self.env.pop("OSSDX_DATABASE_URL", None)
+        self.command = [sys.executable, "-c", "import sys; from ossdx.cli import main; "
+                        "sys.exit(main(sys.argv[1:]))", "app", "--server.port", str(self.port),
+                        "--server.address", "127.0.0.1", "--secrets.files", str(secrets)]
 
     def identity(self, sub: str) -> str:
         return f"oidc:{self.issuer}|{sub}"
-
-    def stop(self) -> None:
-        """Stop the server this test started (by its PID)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def app(provider, tmp_path_factory) -> Iterator[SignedInApp]:
     server = SignedInApp(provider, tmp_path_factory.mktemp("signin"))
-    store = ProgressStore(f"sqlite:///{server.db}")
-    try:
-        for sub, count in SEEDED.items():
-            trainee = store.signed_in_trainee(server.issuer, sub, PEOPLE[sub]["name"],
-                                              str(PEOPLE[sub]["email"]))
-            for n in range(count):
-                store.record_attempt(trainee, make_attempt(f"seed-case-{n}", ("metastasis",),
-                                                           "schmorl_node", n))
-    finally:
-        store.close()
-    yield server
-    server.stop()
+    with serving(server.command, server.port, server.log, env=server.env, cwd=server.folder,
+                 timeout=60):
+        store = ProgressStore(f"sqlite:///{server.db}")
+        try:
+            for sub, count in SEEDED.items():
+                trainee = store.signed_in_trainee(server.issuer, sub, PEOPLE[sub]["name"],
+                                                  str(PEOPLE[sub]["email"]))
+                for n in range(count):
+                    store.record_attempt(trainee, make_attempt(
+                        f"seed-case-{n}", ("metastasis",), "schmorl_node", n))
+        finally:
+            store.close()
+        yield server
 
 
 @pytest.fixture(scope="module")

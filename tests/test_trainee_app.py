@@ -6,15 +6,15 @@ import re
 from pathlib import Path
 
 import pytest
+from apptest import run, start
 from streamlit.testing.v1 import AppTest
 
 from ossdx.reasoning.cases import load_case
 from ossdx.teaching.storage import ProgressStore
 from ossdx.ui.differential_view import TABLE_HEADER
 
-from conftest import KB_DIR, ROOT
+from conftest import KB_DIR
 
-APP = str(ROOT / "app.py")
 TRAINEE = "ui/screens/trainee.py"
 SCHMORL = "seed/seed-schmorl-l4.yaml"
 TEXT_KINDS = ("title", "header", "subheader", "markdown", "caption", "text", "success", "info",
@@ -28,18 +28,6 @@ def db(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("OSSDX_DATABASE_URL", raising=False)
     monkeypatch.setenv("OSSDX_DB", str(path))
     return path
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def start(page: str) -> AppTest:
-    at = run(AppTest.from_file(APP, default_timeout=60))
-    at.switch_page(page)
-    return run(at)
 
 
 def page_text(at: AppTest) -> str:
