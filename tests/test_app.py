@@ -406,6 +406,40 @@ def test_config_keeps_the_app_safe():
     assert config["client"]["showErrorDetails"] == "none"
 
 
+def test_answers_do_not_wait_for_a_full_garbage_collection():
+    """Streamlit's collection after every run is off, and the long-lived objects (the
+    compiled rules) are frozen out of the collector's view; garbage of an earlier KB version
+    is still collected, and so is what a run leaves."""
+    import gc
+    import weakref
+
+    from ossdx.ui.resources import freeze_long_lived
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["runner"]["postScriptGC"] is False
+
+    class Node:
+        pass
+
+    def cycle() -> weakref.ref:
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        return weakref.ref(a)
+
+    old = cycle()  # garbage of an earlier version, made before the freeze
+    kept = Node()  # alive at the freeze: the compiled rules, say
+    try:
+        freeze_long_lived()
+        assert old() is None
+        assert not any(o is kept for o in gc.get_objects())
+        assert gc.get_freeze_count() > 0
+        later = cycle()  # made by a run after the freeze
+        gc.collect()
+        assert later() is None
+    finally:
+        gc.unfreeze()
+
+
 def test_no_ui_code_renders_raw_html():
     """No module of the app passes the unsafe-HTML keyword to any call or calls st.html."""
     offenders = []
