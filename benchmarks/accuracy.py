@@ -4,8 +4,10 @@
 
 Sets: the seed exhibit's cases; the 101 literature vignettes of 2026-11 (their hash split is
 kept as ``literature_tuning`` / ``literature_test``, but both parts are tuning data now: see
-docs/EVALUATION.md); and the blind set of 2026-12 (``knowledge_base/cases/blind``), whose
-``test`` part is held out from whoever edits the knowledge base. For each set: top-1 /
+docs/EVALUATION.md); the blind set of 2026-12 (``knowledge_base/cases/blind``), whose
+``test`` part is held out from whoever edits the knowledge base; and the second blind set
+(``blind2``), both of whose parts are held out (its ``calibration`` part only fits the two
+global parameters of the score, by benchmarks/calibrate.py). For each set: top-1 /
 top-3 accuracy, mean rank of the truth, multi-class Brier score, ECE of the leader (10
 bins), wrong leaders held at >= 90 %, the mean probability of the truth, and metastases
 outside the top 3. A diagnosis the knowledge base only names counts as 'other'.
@@ -18,7 +20,8 @@ blind test part also as the flat keys ``blind_n``, ``blind_top1``, ``blind_top3`
 ``blind_brier``, ``blind_ece``, ``blind_wrong_conf90``, ``blind_met_out_top3``, and
 ``rules_only_on_blind_test``: how many scoring rules fire on blind test cases and on no
 other case file, with ``handwritten_rules_only_on_blind_test`` for the rules written by hand
-(a red flag for rules fitted to the test part; profile rules exist for every value).
+(a red flag for rules fitted to the test part; profile rules exist for every value). The
+second set's test part gives the same keys with the prefix ``blind2_``.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from ossdx.reasoning.diagnosis import Reasoner
 
 REPORTED = Path(__file__).resolve().parent / "reported.json"
 KEYS = ("n", "top1", "top3", "mean_rank", "brier", "ece", "wrong_conf90", "mean_p_truth")
-SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning", "blind_test")
+SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning", "blind_test",
+        "blind2_calibration", "blind2_test")
 TUNING_SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning")
 
 
@@ -48,20 +52,22 @@ def _sets(kb: KnowledgeBase) -> dict[str, tuple[Path, str]]:
         "literature_test": (cases / "literature", "test"),
         "blind_tuning": (cases / "blind" / "tuning", "all"),
         "blind_test": (cases / "blind" / "test", "all"),
+        "blind2_calibration": (cases / "blind2" / "calibration", "all"),
+        "blind2_test": (cases / "blind2" / "test", "all"),
     }
 
 
 def rules_only_on_blind_test(kb: KnowledgeBase, reasoner: Reasoner) -> tuple[int, int]:
-    """Scoring rules that fire on some blind test case and on no other case file: all of
-    them, and those written by hand (not compiled from a profile, which states every value
-    of a finding whether or not any tuning case shows it)."""
-    test_folder = kb.root / "cases" / "blind" / "test"
+    """Scoring rules that fire on some held-out case (kb.yaml's held-out folders) and on no
+    case the knowledge editor may read: all of them, and those written by hand (not compiled
+    from a profile, which states every value of a finding whether or not any tuning case
+    shows it)."""
     fired_test: set[str] = set()
     fired_other: set[str] = set()
     for entry in read_case_folder(kb.root / "cases", kb):
         if entry.case is None:
             continue
-        target = fired_test if test_folder in entry.path.parents else fired_other
+        target = fired_test if kb.is_held_out(entry.path) else fired_other
         target.update(reasoner.trace(entry.case, fast=True).fired)
     scoring = {r.id for r in kb.rules if r.kind in (Kind.PRIOR, Kind.EVIDENCE)}
     only = (fired_test - fired_other) & scoring
@@ -73,7 +79,7 @@ def measure(with_robustness: bool = False, sets: tuple[str, ...] = SETS) -> dict
     reasoner = Reasoner(kb)
     result: dict[str, Any] = {"date": str(date.today()), "kb_version": kb.version}
     for name, (folder, split) in _sets(kb).items():
-        if name not in sets:
+        if name not in sets or not folder.is_dir():
             continue
         cases, _ = load_cases(folder, kb, split)
         report = evaluate(kb, cases, reasoner=reasoner,
@@ -87,14 +93,17 @@ def measure(with_robustness: bool = False, sets: tuple[str, ...] = SETS) -> dict
             row["lr_perturbed_top1_min"] = rob["lr_perturbed_top1"]["min"]
             row["findings_dropped_top1"] = rob["findings_dropped_top1"]["mean"]
         result[name] = row
-    if "blind_test" in result:
-        test = result["blind_test"]
+    for prefix in ("blind", "blind2"):
+        test = result.get(f"{prefix}_test")
+        if test is None:
+            continue
         result.update({
-            "blind_n": test["n"], "blind_top1": test["top1"], "blind_top3": test["top3"],
-            "blind_brier": test["brier"], "blind_ece": test["ece"],
-            "blind_wrong_conf90": test["wrong_conf90"],
-            "blind_met_out_top3": test.get("metastasis_outside_top3", 0),
+            f"{prefix}_n": test["n"], f"{prefix}_top1": test["top1"],
+            f"{prefix}_top3": test["top3"], f"{prefix}_brier": test["brier"],
+            f"{prefix}_ece": test["ece"], f"{prefix}_wrong_conf90": test["wrong_conf90"],
+            f"{prefix}_met_out_top3": test.get("metastasis_outside_top3", 0),
         })
+    if "blind_test" in result:
         only, handwritten = rules_only_on_blind_test(kb, reasoner)
         result["rules_only_on_blind_test"] = only
         result["handwritten_rules_only_on_blind_test"] = handwritten
@@ -110,14 +119,15 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
     tuning = pooled([result[name]["reliability"] for name in TUNING_SETS])
     n_tuning = sum(result[name]["n"] for name in TUNING_SETS)
-    test = result["blind_test"]
     stamp = f"KB {result['kb_version']}, {result['date']}"
-    chart = alt.hconcat(
-        reliability_chart(tuning, title=f"Tuning sets pooled ({n_tuning} cases), {stamp}"),
-        reliability_chart(test["reliability"],
-                          title=f"Blind test part, held out ({test['n']} cases; "
-                                f"ECE {test['ece']:.3f})"))
-    chart.save(str(path))
+    panels = [reliability_chart(tuning, title=f"Tuning sets pooled ({n_tuning} cases), {stamp}")]
+    for name, label in (("blind_test", "Blind test part"), ("blind2_test", "Blind set 2, test")):
+        if name in result:
+            test = result[name]
+            panels.append(reliability_chart(
+                test["reliability"],
+                title=f"{label}, held out ({test['n']} cases; ECE {test['ece']:.3f})"))
+    alt.hconcat(*panels).save(str(path))
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -134,6 +144,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"{'set':18} {'n':>4} {'top-1':>7} {'top-3':>7} {'rank':>5} {'Brier':>6} "
           f"{'ECE':>6} {'wr>=90':>6} {'p(tru)':>6} {'met>3':>5} {'LR+-30%':>8} {'-30% f.':>8}")
     for name in SETS:
+        if name not in result:
+            continue
         row = result[name]
         extra = (f"{row['lr_perturbed_top1']:8.1%} {row['findings_dropped_top1']:8.1%}"
                  if "lr_perturbed_top1" in row else "")

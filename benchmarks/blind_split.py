@@ -1,12 +1,20 @@
-"""The fixed rule that split the blind case set once into a tuning and a test part.
+"""The fixed rules that split each blind case set once into its parts.
 
-Within each truth, files are ordered by SHA-256 of ``"ossdx-blind-2026:" + id``; the 1st,
-3rd, 5th ... go to ``tuning`` and the 2nd, 4th ... to ``test`` (so each diagnosis is split
-half and half, the odd one to tuning). The rule was applied once, when the set was
-committed (docs/EVALUATION.md); ``tests/test_evaluation.py`` checks that the committed
-folders still follow it. Run as a script it only reports whether they do.
+Within each truth, files are ordered by SHA-256 of the set's salt + the case id; the 1st,
+3rd, 5th ... go to the first part and the 2nd, 4th ... to the second (so each diagnosis is
+split half and half, the odd one to the first part).
 
-    python -m benchmarks.blind_split [--apply SOURCE_DIR]   (--apply was used once)
+* ``blind`` (2026-12, 178 cases): ``tuning`` (the knowledge editor may read it) and
+  ``test`` (held out), salt ``ossdx-blind-2026:``.
+* ``blind2`` (2026-12, the second round): ``calibration`` (held out from the knowledge
+  editor; only the two global parameters of the score are fitted on it, by
+  benchmarks/calibrate.py) and ``test`` (held out), salt ``ossdx-blind2-2026:``.
+
+Each rule was applied once, when its set was committed (docs/EVALUATION.md);
+``tests/test_evaluation.py`` checks that the committed folders still follow it. Run as a
+script it only reports whether they do.
+
+    python -m benchmarks.blind_split [--apply SOURCE_DIR --set NAME]   (--apply: once per set)
 """
 
 from __future__ import annotations
@@ -16,52 +24,70 @@ import hashlib
 import shutil
 import sys
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from ossdx.core.loader import read_document
 
-BLIND = Path(__file__).resolve().parents[1] / "knowledge_base" / "cases" / "blind"
-PARTS = ("tuning", "test")
-SALT = "ossdx-blind-2026:"
+CASES = Path(__file__).resolve().parents[1] / "knowledge_base" / "cases"
 
 
-def _key(case_id: str) -> str:
-    return hashlib.sha256((SALT + case_id).encode("utf-8")).hexdigest()
+@dataclass(frozen=True)
+class BlindSet:
+    """One blind set: its folder, the salt of its order and its two parts."""
+
+    name: str
+    salt: str
+    parts: tuple[str, str]
+
+    @property
+    def folder(self) -> Path:
+        return CASES / self.name
+
+    def assign(self, files: list[Path]) -> dict[Path, str]:
+        """The part of each case file, by the rule above (truths read, never shown)."""
+        by_truth: dict[str, list[tuple[str, Path]]] = defaultdict(list)
+        for path in files:
+            data = read_document(path).data
+            key = hashlib.sha256((self.salt + str(data["id"])).encode("utf-8")).hexdigest()
+            by_truth[str(data["truth"])].append((key, path))
+        placed = {}
+        for members in by_truth.values():
+            for i, (_, path) in enumerate(sorted(members)):
+                placed[path] = self.parts[i % 2]
+        return placed
+
+    def files(self) -> list[Path]:
+        return sorted(self.folder.glob("*/*.yaml"))
+
+    def check(self) -> list[str]:
+        """Files whose folder disagrees with the rule (empty when the split holds)."""
+        return [str(p) for p, part in self.assign(self.files()).items()
+                if p.parent.name != part]
 
 
-def assign(files: list[Path]) -> dict[Path, str]:
-    """The part of each case file, by the rule above (truths read, never shown)."""
-    by_truth: dict[str, list[tuple[str, Path]]] = defaultdict(list)
-    for path in files:
-        data = read_document(path).data
-        by_truth[str(data["truth"])].append((_key(str(data["id"])), path))
-    parts = {}
-    for members in by_truth.values():
-        for i, (_, path) in enumerate(sorted(members)):
-            parts[path] = PARTS[i % 2]
-    return parts
-
-
-def check() -> list[str]:
-    """Files whose folder disagrees with the rule (empty when the split holds)."""
-    files = sorted(BLIND.glob("*/*.yaml"))
-    return [str(p) for p, part in assign(files).items() if p.parent.name != part]
+SETS = {s.name: s for s in (BlindSet("blind", "ossdx-blind-2026:", ("tuning", "test")),
+                            BlindSet("blind2", "ossdx-blind2-2026:", ("calibration", "test")))}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--apply", type=Path, help="copy SOURCE_DIR/*/*.yaml into the parts")
+    parser.add_argument("--set", choices=list(SETS), default="blind2",
+                        help="the set --apply fills")
     args = parser.parse_args(argv)
     if args.apply:
+        blind = SETS[args.set]
         files = sorted(args.apply.glob("*/*.yaml"))
-        for path, part in assign(files).items():
-            (BLIND / part).mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, BLIND / part / path.name)
-        counts = {part: sum(1 for p in assign(files).values() if p == part) for part in PARTS}
-        print(f"copied {len(files)} files: {counts}")
+        placed = blind.assign(files)
+        for path, part in placed.items():
+            (blind.folder / part).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, blind.folder / part / path.name)
+        counts = {part: sum(1 for p in placed.values() if p == part) for part in blind.parts}
+        print(f"copied {len(files)} files into {blind.name}: {counts}")
         return 0
-    wrong = check()
-    print("the split follows its rule" if not wrong else f"{len(wrong)} file(s) misplaced")
+    wrong = [p for blind in SETS.values() for p in blind.check()]
+    print("every split follows its rule" if not wrong else f"{len(wrong)} file(s) misplaced")
     return 1 if wrong else 0
 
 

@@ -121,17 +121,18 @@ def load_all(kb: KnowledgeBase, folder: Path) -> list[Case]:
 
 def load_parts(kb: KnowledgeBase, folder: Path, held_out: bool = False,
                ) -> list[tuple[Case, str]]:
-    """Every case with findings, and its part. The blind test part is left out unless
-    ``held_out`` (a milestone look, to be recorded in docs/EVALUATION.md): this benchmark
-    also reports accuracy when the questioning stops."""
-    test = kb.root / "cases" / "blind" / "test"
+    """Every case with findings, and its part. The held-out folders of kb.yaml (the blind
+    sets' test and calibration parts) are left out unless ``held_out`` (a milestone look, to
+    be recorded in docs/EVALUATION.md): this benchmark also reports accuracy when the
+    questioning stops."""
     return [(e.case, _part(e.path)) for e in read_case_folder(folder, kb)
-            if e.case and e.case.findings and (held_out or test not in e.path.parents)]
+            if e.case and e.case.findings and (held_out or not kb.is_held_out(e.path))]
 
 
 def _part(path: Path) -> str:
-    if "blind" in path.parts:
-        return f"blind, {path.parent.name} part"
+    blind = next((p for p in path.parts if p.startswith("blind")), None)
+    if blind is not None:
+        return f"{blind}, {path.parent.name} part"
     if "literature" in path.parts:
         return "vignettes (2026-11)"
     return "seed" if "seed" in path.parts else "other"

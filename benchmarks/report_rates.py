@@ -24,10 +24,9 @@ SHRINK = 1.0
 
 
 def training_cases(kb: KnowledgeBase) -> list[Case]:
-    """Every case file the knowledge may be fitted to: all but the blind test part."""
-    held_out = kb.root / "cases" / "blind" / "test"
+    """Every case file the knowledge may be fitted to: all but the held-out folders."""
     entries = read_case_folder(kb.root / "cases", kb,
-                               keep=lambda path: held_out not in path.parents)
+                               keep=lambda path: not kb.is_held_out(path))
     return [e.case for e in entries if e.case is not None]
 
 

@@ -37,9 +37,9 @@ def test_questions_benchmark_on_the_mini_kb(capsys):
 
 
 def test_calibration_benchmark_chooses_by_its_stated_rule(monkeypatch, capsys):
-    """calibrate scores a grid of (w, T) on the tuning folders and chooses, among the pairs
+    """calibrate scores a grid of (w, T) on the calibration folders and chooses, among the pairs
     within the Brier tie of the lowest, the fewest wrong leaders at >= 90 %, then ECE."""
-    monkeypatch.setattr(calibrate, "TUNING_FOLDERS", ("",))  # the mini KB's cases/
+    monkeypatch.setattr(calibrate, "CALIBRATION_FOLDERS", ("",))  # the mini KB's cases/
     result = calibrate.main(["--kb", str(MINI_KB)])
     rows, best = result["rows"], result["best"]
     assert len(rows) == len(calibrate.WEIGHTS) * len(calibrate.TEMPERATURES)

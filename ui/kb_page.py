@@ -403,12 +403,10 @@ TUNED_LABEL = "cases the knowledge base was tuned on"
 
 def tuned_folders(kb: KnowledgeBase) -> dict[str, Path]:
     """The tuning sets this knowledge base has (name -> folder), held-out folders left out."""
-    held = [(kb.root / h).resolve() for h in kb.manifest.held_out_cases]
     found = {}
     for name in TUNED_SETS:
         folder = (kb.root / "cases" / name).resolve()
-        inside_held = any(folder == h or h in folder.parents for h in held)
-        if folder.is_dir() and not inside_held:
+        if folder.is_dir() and not kb.is_held_out(folder):
             found[name] = folder
     return found
 

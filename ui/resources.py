@@ -88,10 +88,9 @@ def _case_entries(root: str, fingerprint: str, signature: tuple[object, ...],
     folder = _kb.root / "cases"
     if not folder.is_dir():
         return ()
-    held_out = [_kb.root / h for h in _kb.manifest.held_out_cases]
     return tuple(read_case_folder(folder, _kb,
                                   name=lambda path: path.relative_to(folder).as_posix(),
-                                  keep=lambda path: not any(h in path.parents for h in held_out)))
+                                  keep=lambda path: not _kb.is_held_out(path)))
 
 
 def case_entries(kb: KnowledgeBase) -> tuple[CaseEntry, ...]:

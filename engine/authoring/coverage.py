@@ -114,9 +114,8 @@ def coverage_of_folder(kb: KnowledgeBase, folder: str | Path | None = None, *,
     if folder is not None:
         cases, problems = load_all_cases(folder, kb)
     else:
-        held_out = [kb.root / h for h in kb.manifest.held_out_cases]
-        entries = read_case_folder(kb.root / "cases", kb, keep=lambda path: not any(
-            h in path.parents for h in held_out))
+        entries = read_case_folder(kb.root / "cases", kb,
+                                   keep=lambda path: not kb.is_held_out(path))
         cases = [e.case for e in entries if e.case is not None]
         problems = [p for e in entries for p in e.problems]
     return compute_coverage(kb, cases, fast=fast, problems=problems)

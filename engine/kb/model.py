@@ -193,6 +193,13 @@ class KnowledgeBase:
     def version(self) -> str:
         return f"{self.manifest.version}+{self.fingerprint[:10]}"
 
+    def is_held_out(self, path: Path) -> bool:
+        """Whether a case file (or folder) lies in a held-out folder of kb.yaml: cases whose
+        per-case results are not for the knowledge editor, which tools leave out."""
+        path = Path(path).resolve()
+        return any(path == h or h in path.parents
+                   for h in ((self.root / f).resolve() for f in self.manifest.held_out_cases))
+
     @property
     def findings(self) -> Mapping[str, schema.Variable]:
         return self.vocabulary.findings
