@@ -20,8 +20,8 @@ The stated model (also in README "How the ranking works"):
   ``w`` (``settings.evidence_weight``) scales the evidence against the priors and ``T``
   (``settings.temperature``) the sureness of the whole: naive Bayes counts correlated signs
   as independent, and shrunk estimates can make it too timid. These two are the only
-  parameters fitted to cases, on tuning data only (``python -m benchmarks.calibrate``
-  prints the grid), and they are stated in kb.yaml.
+  parameters fitted to cases, on calibration cases the knowledge was not edited against
+  (``python -m benchmarks.calibrate`` prints the grid), and they are stated in kb.yaml.
 """
 
 from __future__ import annotations
