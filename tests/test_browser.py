@@ -353,6 +353,26 @@ def test_answer_buttons_show_their_whole_label(page, shipped_server):
         page.locator(f".st-key-ask-{finding}-skip").wait_for(state="detached")
 
 
+def test_the_answers_list_shows_whole_withdraw_labels(browser, shipped_server):
+    """On a laptop screen (1,366 px), no Withdraw button of the list of answers cuts its
+    label short ("Withdr…")."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        load_schmorl_example(page, shipped_server.url)
+        settle(page)
+        assert page.locator("[class*='st-key-withdraw-'] button").count() >= 3
+        # the label's box ellipsises its text as soon as it is one pixel too narrow
+        cut = page.eval_on_selector_all(
+            "[class*='st-key-withdraw-'] button [data-testid=stMarkdownContainer]",
+            "els => els.filter(e => e.offsetParent && e.scrollWidth > e.clientWidth)"
+            ".map(e => e.innerText)")
+    finally:
+        context.close()
+    assert cut == []
+
+
 def test_at_400_px_the_leader_is_above_the_questions(browser, shipped_server):
     """On a 400 px wide screen the leading diagnosis shows before the question, not below
     the whole list."""

@@ -235,7 +235,7 @@ def _answers(ctx: Context, unused: dict[str, str]) -> None:
         st.caption("None yet: answer the question above, or load an example.")
     for finding, value in answered.items():
         spec = kb.findings.get(finding)
-        name, control, action = st.columns([4, 5, 2], vertical_alignment="center")
+        name, control, action = st.columns([3, 6, 2.6], vertical_alignment="center")
         if spec is None:
             name.markdown(f"~~{safe(finding, line_start=False)}~~")
         else:
