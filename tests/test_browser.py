@@ -353,9 +353,9 @@ def test_answer_buttons_show_their_whole_label(page, shipped_server):
         page.locator(f".st-key-ask-{finding}-skip").wait_for(state="detached")
 
 
-def test_the_answers_list_shows_whole_withdraw_labels(browser, shipped_server):
-    """On a laptop screen (1,366 px), no Withdraw button of the list of answers cuts its
-    label short ("Withdr…")."""
+def test_no_label_of_the_workup_is_cut_short_on_a_laptop_screen(browser, shipped_server):
+    """On a laptop screen (1,366 px), no button of the work-up cuts its label short (the
+    answers list's "Withdraw" read "Withdr…"), and the probability table fits its pane."""
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     try:
@@ -363,11 +363,12 @@ def test_the_answers_list_shows_whole_withdraw_labels(browser, shipped_server):
         load_schmorl_example(page, shipped_server.url)
         settle(page)
         assert page.locator("[class*='st-key-withdraw-'] button").count() >= 3
-        # the label's box ellipsises its text as soon as it is one pixel too narrow
+        # a label's box ellipsises its text as soon as it is one pixel too narrow
         cut = page.eval_on_selector_all(
-            "[class*='st-key-withdraw-'] button [data-testid=stMarkdownContainer]",
+            "[data-testid=stMain] button [data-testid=stMarkdownContainer], "
+            ".st-key-chart_workup [data-testid=stMarkdownContainer]",
             "els => els.filter(e => e.offsetParent && e.scrollWidth > e.clientWidth)"
-            ".map(e => e.innerText)")
+            ".map(e => e.innerText.slice(0, 40))")
     finally:
         context.close()
     assert cut == []

@@ -32,7 +32,7 @@ AGAINST = ":red[**−**]"
 
 
 # ------------------------------------------------------------------ chart
-BAR_WIDTH = 24  # characters of a full (100 %) bar
+BAR_WIDTH = 12  # characters of a full (100 %) bar: the table fits a 1,024 px screen
 TABLE_HEADER = "| # | Diagnosis | Probability |"
 
 
@@ -263,17 +263,18 @@ def export_buttons(ctx: Context, differential: Differential, advice: Advice | No
                           ensure_ascii=False)
 
     st.markdown("##### Export")
-    cols = st.columns(3)
-    cols[0].download_button("Markdown report", markdown, file_name=f"ossdx-{stem}.md",
-                            mime="text/markdown", key=f"export.{key}.md", on_click="ignore",
-                            icon=":material/description:", width="stretch")
-    cols[1].download_button("JSON (CLI format)", data, file_name=f"ossdx-{stem}.json",
-                            mime="application/json", key=f"export.{key}.json",
-                            on_click="ignore", icon=":material/data_object:", width="stretch")
-    cols[2].download_button("FHIR report", fhir, file_name=f"ossdx-{stem}.fhir.json",
-                            mime="application/fhir+json", key=f"export.{key}.fhir",
-                            on_click="ignore", icon=":material/local_hospital:",
-                            width="stretch", help="FHIR R4 DiagnosticReport, status preliminary")
+    # a row that wraps on a narrow screen (columns would cut the labels short)
+    with st.container(horizontal=True, gap="small"):
+        st.download_button("Markdown report", markdown, file_name=f"ossdx-{stem}.md",
+                           mime="text/markdown", key=f"export.{key}.md", on_click="ignore",
+                           icon=":material/description:")
+        st.download_button("JSON (CLI format)", data, file_name=f"ossdx-{stem}.json",
+                           mime="application/json", key=f"export.{key}.json",
+                           on_click="ignore", icon=":material/data_object:")
+        st.download_button("FHIR report", fhir, file_name=f"ossdx-{stem}.fhir.json",
+                           mime="application/fhir+json", key=f"export.{key}.fhir",
+                           on_click="ignore", icon=":material/local_hospital:",
+                           help="FHIR R4 DiagnosticReport, status preliminary")
 
 
 @fragment

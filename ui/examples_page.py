@@ -122,7 +122,7 @@ def render(ctx: Context) -> None:
             continue
         with st.container(border=True):
             for number, item in enumerate(group, 1):
-                text, action = st.columns([8, 1], vertical_alignment="center")
+                text, action = st.columns([6, 1], vertical_alignment="center")
                 if quiz:
                     text.markdown(f"**Case {number}**  \n{safe(item.details, line_start=False)}")
                 else:

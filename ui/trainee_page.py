@@ -380,7 +380,7 @@ def render(ctx: Context) -> None:
     if current is not None and current not in options:
         options.insert(0, current)
     st.session_state["trainee.pick"] = current
-    pick, button = st.columns([6, 1], vertical_alignment="bottom")
+    pick, button = st.columns([5, 1.3], vertical_alignment="bottom")
     pick.selectbox(f"Case ({len(shown)} match the filters)", options, index=None,
                    key="trainee.pick", on_change=_picked,
                    format_func=lambda p: by_path[p].label(kb, by_path[p].case_id in seen),
