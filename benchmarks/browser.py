@@ -9,7 +9,9 @@ drives Debian's chromium (``/usr/bin/chromium``) with Playwright, headless, at 1
   changing;
 * **work-up answers**: at least ``--answers`` clicks on an answer of the question card (the
   seed cases' own values where the question asks for one, else the first answer), over as
-  many seed cases as it takes;
+  many seed cases as it takes (since 2026-12-06 the untimed set-up of each case waits until
+  the pickers' hidden screen-reader log, filled by its own typing, is empty: the log drops
+  each message seconds later, and those drops used to land inside the timed answers);
 * **answer changes**: changing an answer already given, in the list of answers;
 * **page switches**: opening each page from the navigation.
 
@@ -152,6 +154,13 @@ def seed_cases(kb: KnowledgeBase) -> list[Case]:
     return [e.case for e in read_case_folder(folder, kb) if e.case and e.case.findings]
 
 
+# The screen-reader log of the pickers ("3 options available" while typing) removes each
+# message some seconds later: wait until it is empty, or those removals of the set-up's own
+# typing would land inside the timed answers that follow.
+ANNOUNCEMENTS_CLEARED = """() => Array.from(document.querySelectorAll('[role=log][aria-live]'))
+  .every(log => log.childElementCount === 0)"""
+
+
 def set_context(driver: Driver, kb: KnowledgeBase, case: Case) -> None:
     """Choose the case's studies and primary tumour (set-up, not timed)."""
     for modality in sorted(case.modalities):
@@ -162,6 +171,8 @@ def set_context(driver: Driver, kb: KnowledgeBase, case: Case) -> None:
     if skip.count():  # other patient fields could matter: go on without them
         skip.first.click()
         driver.idle()
+    driver.page.wait_for_function(ANNOUNCEMENTS_CLEARED, polling=100, timeout=30_000)
+    driver.idle()
 
 
 def new_case(driver: Driver, url: str) -> None:
