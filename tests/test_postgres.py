@@ -50,6 +50,7 @@ RESTART = os.environ.get("OSSDX_TEST_DATABASE_RESTART", "").strip()
 
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.xdist_group("postgres"),  # one server, restarted by a test: one worker
     pytest.mark.skipif(not ADMIN_URL, reason="OSSDX_TEST_DATABASE_URL is not set (.ci/run "
                                              "starts a PostgreSQL server and sets it)"),
 ]
