@@ -242,6 +242,7 @@ def test_answers_in_the_workup_do_not_redraw_the_case_images(image_app, browser)
     skip = page.locator(".st-key-workup-skip_context button")
     if skip.count():
         skip.click()
+        skip.wait_for(state="detached")  # the rerun has begun (a loaded machine may be slow)
         _settle(page)
     # the images themselves: the expander's header swaps its icon once, which is no redraw
     assert page.evaluate(WATCH, f"{images} [data-testid='stExpanderDetails']")

@@ -11,6 +11,7 @@ from the server's side, which is what a restart does to a running app.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -50,7 +51,6 @@ RESTART = os.environ.get("OSSDX_TEST_DATABASE_RESTART", "").strip()
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.xdist_group("postgres"),  # one server, restarted by a test: one worker
     pytest.mark.skipif(not ADMIN_URL, reason="OSSDX_TEST_DATABASE_URL is not set (.ci/run "
                                              "starts a PostgreSQL server and sets it)"),
 ]
@@ -77,6 +77,19 @@ def run_admin(*statements: str, database: str | None = None) -> list[tuple[objec
     finally:
         engine.dispose()
     return rows
+
+
+@pytest.fixture(autouse=True)
+def _one_test_at_a_time(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests share one server and one of them restarts it: with the suite on several
+    cores (pytest-xdist), each holds a lock in the workers' common temporary folder."""
+    lock = tmp_path_factory.getbasetemp().parent / "ossdx-postgres.lock"
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture
