@@ -120,7 +120,10 @@ def test_app_command_forwards_streamlit_options(monkeypatch):
         main(["app", "--server.port", "8999", "--server.headless", "true"])
     command = seen["command"]
     assert command[1:4] == ["-m", "streamlit", "run"]
-    assert Path(command[4]).name == "streamlit_app.py" and Path(command[4]).is_file()
+    # ui/serve.py: Streamlit's st.App around the app's script (with the boot indicator)
+    served = Path(command[4])
+    assert served.name == "serve.py" and (served.parent / "streamlit_app.py").is_file()
+    assert 'st.App("streamlit_app.py"' in served.read_text(encoding="utf-8")
     assert command[-4:] == ["--server.port", "8999", "--server.headless", "true"]
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     options = dict(zip(command[5:-4:2], command[6:-4:2], strict=True))

@@ -156,7 +156,7 @@ def cmd_app(args: argparse.Namespace, out: TextIO) -> int:
                    signed_in=sign_in_configured(secrets_files(passed)))
     if plan.message:
         sys.stderr.write(plan.message + "\n")
-    app = Path(str(resources.files("ossdx.ui").joinpath("streamlit_app.py")))
+    app = Path(str(resources.files("ossdx.ui").joinpath("serve.py")))  # st.App: ui/serve.py
     command = [sys.executable, "-m", "streamlit", "run", str(app), *streamlit_options(),
                *plan.options, *passed]
     if args.kb:
