@@ -58,7 +58,8 @@ def require_browser() -> None:
 # ------------------------------------------------------------------ servers
 @dataclass(frozen=True)
 class Server:
-    """``streamlit run app.py`` on a free port, serving one knowledge-base folder."""
+    """The app as ``ossdx app`` serves it (``streamlit run ui/serve.py``: st.App with the boot
+    indicator) on a free port, serving one knowledge-base folder."""
 
     url: str
 
@@ -66,7 +67,7 @@ class Server:
 @contextmanager
 def streamlit_server(kb_root: Path, log: Path) -> Iterator[Server]:
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "serve.py"),
                "--server.headless", "true", "--server.address", "127.0.0.1",
                "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     with serving(command, port, log, env={**os.environ, "OSSDX_KB": str(kb_root)},
