@@ -142,6 +142,20 @@ def test_the_workup_starts_with_the_studies_then_asks(kb):
     assert any(kb.findings[finding].question in t for t in texts(at, "subheader"))
 
 
+def test_a_new_workup_names_no_leader_until_something_separates_the_diagnoses(kb):
+    """Before any study, patient field or finding every diagnosis is equally likely: the
+    headline and the line above the questions say that there is no leader yet (not the
+    first diagnosis of the tie); once a study is given, a leader is named."""
+    at = start()
+    headings = [t for t in texts(at) if t.startswith("### ")]
+    assert any(t.startswith("### No leading diagnosis yet · each") for t in headings), headings
+    assert not any(t.startswith("Leading: ") for t in texts(at))
+    assert any("Nothing separates the diagnoses yet" in t for t in texts(at, "caption"))
+    set_context(at, ["CT"])
+    assert any(t.startswith("Leading: **") for t in texts(at))
+    assert not any("No leading diagnosis yet" in t for t in texts(at))
+
+
 def test_the_context_stays_visible_and_editable_after_answers():
     """After an answer the studies and the primary tumour are still on screen, editable."""
     at = set_context(start(), ["CT"])

@@ -71,17 +71,20 @@ def test_no_findings_gives_the_priors(mini_kb, mini_reasoner):
     differential = mini_reasoner.diagnose(make_case(mini_kb, {}, modalities=["CT"]))
     assert differential.probabilities == pytest.approx({"alpha": 0.2, "beta": 0.3,
                                                         "other": 0.5})
+    assert [e.id for e in differential.tied_leaders] == ["other"]
     alpha = differential.entry("alpha")
     assert [r.rule for r in alpha.prior_factors] == ["alpha.prior.population"]
     assert alpha.prior_factors[0].references == ("ref_a",)
 
 
 def test_without_imaging_nothing_is_claimed(mini_kb, mini_reasoner):
-    """With no bone imaging at all every diagnosis is equally likely and 'other' leads."""
+    """With no bone imaging at all every diagnosis is equally likely: 'other' comes first,
+    and the differential says that all three are tied (no leader to show)."""
     differential = mini_reasoner.diagnose(make_case(mini_kb, {}))
     assert differential.probabilities == pytest.approx({"alpha": 1 / 3, "beta": 1 / 3,
                                                         "other": 1 / 3})
     assert differential.leader.id == "other"
+    assert len(differential.tied_leaders) == 3
 
 
 CASE_FILES = sorted((KB_DIR / "cases").rglob("*.yaml"))

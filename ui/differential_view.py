@@ -328,6 +328,21 @@ def case_key(case: Case) -> tuple[object, ...]:
             tuple(sorted(case.modalities)), case.id, case.title)
 
 
+def headline(differential: Differential) -> str:
+    """The leader and its probability; never a leader where there is none: 'No leading
+    diagnosis yet' while every entry is equal, and 'A or B' when two or three share the top."""
+    tied = differential.tied_leaders
+    share = percent(tied[0].probability)
+    if len(tied) == 1:
+        return f"{safe(tied[0].name)} · {share}"
+    if len(tied) == len(differential.entries):
+        return f"No leading diagnosis yet · each {share}"
+    if len(tied) <= 3:
+        names = (safe(e.name, line_start=i == 0) for i, e in enumerate(tied))
+        return f"{' or '.join(names)} · {share} each"
+    return f"{len(tied)} diagnoses tied at {share} each"
+
+
 RESULTS = "results.memo"
 CONTRAST = "results.contrast"
 
@@ -338,10 +353,13 @@ def render_results(ctx: Context, case: Case, differential: Differential, advice:
     """The differential with its explanation, pitfalls, recommendations and exports."""
     kb = ctx.kb
     entries = shown_entries(kb, differential)
-    leader = differential.leader
     with st.container(key=f"leader_{key}"):
-        st.markdown(f"### {safe(leader.name)} · {percent(leader.probability)}")
-    st.caption(f"Leading diagnosis · {len(case.findings)} finding"
+        st.markdown(f"### {headline(differential)}")
+    what = ("Leading diagnosis" if len(differential.tied_leaders) == 1 else
+            "Nothing separates the diagnoses yet: give the studies and the findings"
+            if len(differential.tied_leaders) == len(differential.entries) else
+            "Tied at the top: no single leading diagnosis")
+    st.caption(f"{what} · {len(case.findings)} finding"
                f"{'' if len(case.findings) == 1 else 's'} entered · knowledge base "
                f"{safe(kb.version, line_start=False)}")
     with st.container(key=f"chart_{key}"):

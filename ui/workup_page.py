@@ -26,7 +26,7 @@ from ossdx.reasoning.diagnosis import Differential
 
 from . import state
 from .boundary import callback, fragment
-from .differential_view import analyse, render_results
+from .differential_view import analyse, headline, render_results
 from .images import (
     drawings_note,
     show_case_images,
@@ -272,10 +272,13 @@ def _answers(ctx: Context, unused: dict[str, str]) -> None:
 
 def _leader_line(differential: Differential) -> None:
     """The leader in one line above the questions (on a phone the differential is below)."""
-    leader = differential.leader
     with st.container(key="leader_summary"):
-        st.markdown(f"Leading: **{safe(leader.name, line_start=False)}** · "
-                    f"{percent(leader.probability)}")
+        if len(differential.tied_leaders) == 1:
+            leader = differential.leader
+            st.markdown(f"Leading: **{safe(leader.name, line_start=False)}** · "
+                        f"{percent(leader.probability)}")
+        else:
+            st.markdown(f"**{headline(differential)}**")
 
 
 CARD_FIELDS = 4  # patient fields in the context card; the rest are one click away

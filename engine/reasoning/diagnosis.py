@@ -8,6 +8,7 @@ JSON contract of ``ossdx diagnose --json``.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,6 +125,14 @@ class Differential:
     @property
     def leader(self) -> Entry:
         return self.entries[0]
+
+    @property
+    def tied_leaders(self) -> tuple[Entry, ...]:
+        """The entries that share the top probability (one, unless nothing separates them:
+        every entry, before any context or finding has moved one)."""
+        top = self.entries[0].probability
+        return tuple(e for e in self.entries
+                     if math.isclose(e.probability, top, rel_tol=1e-9, abs_tol=1e-12))
 
     def entry(self, diagnosis: str) -> Entry:
         return next(e for e in self.entries if e.id == diagnosis)
