@@ -38,7 +38,8 @@ from ossdx.reasoning.cases import read_case_folder
 from ossdx.reasoning.diagnosis import Reasoner
 
 REPORTED = Path(__file__).resolve().parent / "reported.json"
-KEYS = ("n", "top1", "top3", "mean_rank", "brier", "ece", "wrong_conf90", "mean_p_truth")
+KEYS = ("n", "top1", "top3", "top1_ci95", "top3_ci95", "mean_rank", "brier", "ece",
+        "wrong_conf90", "mean_p_truth")
 SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning", "blind_test",
         "blind2_calibration", "blind2_test")
 TUNING_SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning")
@@ -100,6 +101,7 @@ def measure(with_robustness: bool = False, sets: tuple[str, ...] = SETS) -> dict
         result.update({
             f"{prefix}_n": test["n"], f"{prefix}_top1": test["top1"],
             f"{prefix}_top3": test["top3"], f"{prefix}_brier": test["brier"],
+            f"{prefix}_top1_ci95": test["top1_ci95"], f"{prefix}_top3_ci95": test["top3_ci95"],
             f"{prefix}_ece": test["ece"], f"{prefix}_wrong_conf90": test["wrong_conf90"],
             f"{prefix}_met_out_top3": test.get("metastasis_outside_top3", 0),
         })
@@ -130,6 +132,10 @@ def plot(result: dict[str, Any], path: Path) -> None:
     alt.hconcat(*panels).save(str(path))
 
 
+def interval(bounds: list[float]) -> str:
+    return f"{bounds[0]:.0%}-{bounds[1]:.0%}"
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--robustness", action="store_true")
@@ -141,7 +147,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     result = measure(args.robustness)
     print(f"Accuracy, KB {result['kb_version']}, {result['date']}")
-    print(f"{'set':18} {'n':>4} {'top-1':>7} {'top-3':>7} {'rank':>5} {'Brier':>6} "
+    print(f"{'set':18} {'n':>4} {'top-1':>7} {'95% CI':>9} {'top-3':>7} {'95% CI':>9} "
+          f"{'rank':>5} {'Brier':>6} "
           f"{'ECE':>6} {'wr>=90':>6} {'p(tru)':>6} {'met>3':>5} {'LR+-30%':>8} {'-30% f.':>8}")
     for name in SETS:
         if name not in result:
@@ -149,7 +156,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         row = result[name]
         extra = (f"{row['lr_perturbed_top1']:8.1%} {row['findings_dropped_top1']:8.1%}"
                  if "lr_perturbed_top1" in row else "")
-        print(f"{name:18} {row['n']:4d} {row['top1']:7.1%} {row['top3']:7.1%} "
+        print(f"{name:18} {row['n']:4d} {row['top1']:7.1%} {interval(row['top1_ci95']):>9} "
+              f"{row['top3']:7.1%} {interval(row['top3_ci95']):>9} "
               f"{row['mean_rank']:5.2f} {row['brier']:6.3f} {row['ece']:6.3f} "
               f"{row['wrong_conf90']:6d} {row['mean_p_truth']:6.2f} "
               f"{row.get('metastasis_outside_top3', 0):5d} {extra}")

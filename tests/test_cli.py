@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ossdx.cli.main import main
 
 from conftest import KB_DIR, MINI_KB, ROOT
@@ -84,6 +86,27 @@ def test_evaluate_reports_accuracy_brier_confusion():
     assert {"top1", "top3", "mean_rank", "brier", "confusion", "calibration",
             "sensitivity"} <= set(report)
     assert report["confusion"]["alpha"] == {"alpha": 1}
+    low, high = report["top1_ci95"]
+    assert 0 <= low <= report["top1"] <= high <= 1 and high - low > 0.3  # two cases: wide
+
+
+def test_the_accuracy_interval_is_wilsons():
+    """The 95 % interval given with every accuracy: at 0 of n its upper end is
+    z^2 / (n + z^2) (Wilson's closed form there), it mirrors at n - x, it holds the observed
+    rate, and four times the cases halve its width, roughly."""
+    from ossdx.authoring.evaluate import wilson_interval
+
+    z2 = 1.959964 ** 2
+    assert wilson_interval(0, 10) == [0.0, pytest.approx(z2 / (10 + z2), abs=1e-4)]
+    for x, n in ((50, 86), (26, 41), (3, 7)):
+        low, high = wilson_interval(x, n)
+        assert low < x / n < high
+        mirrored = wilson_interval(n - x, n)
+        assert low == pytest.approx(1 - mirrored[1], abs=2e-4)
+        assert high == pytest.approx(1 - mirrored[0], abs=2e-4)
+    narrow = wilson_interval(200, 344)
+    wide = wilson_interval(50, 86)
+    assert 0.4 < (narrow[1] - narrow[0]) / (wide[1] - wide[0]) < 0.6
 
 
 def test_evaluate_missing_folder_exits_2(tmp_path: Path, capsys):

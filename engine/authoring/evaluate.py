@@ -111,6 +111,8 @@ def summarise(results: Sequence[CaseResult], must_not_miss: Sequence[str] = ()
         "n": n,
         "top1": sum(r.top1 for r in results) / n,
         "top3": sum(r.top3 for r in results) / n,
+        "top1_ci95": wilson_interval(sum(r.top1 for r in results), n),
+        "top3_ci95": wilson_interval(sum(r.top3 for r in results), n),
         "mean_rank": sum(r.rank for r in results) / n,
         "brier": sum(r.brier for r in results) / n,
         **{f"{dx}_outside_top3": sum(not r.top3 for r in results if r.truth == dx)
@@ -126,6 +128,16 @@ def summarise(results: Sequence[CaseResult], must_not_miss: Sequence[str] = ()
         "misses": [{"case": r.case, "truth": r.truth, "top": r.ranking[0],
                     "rank": r.rank} for r in results if not r.top1],
     }
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> list[float]:
+    """The 95 % Wilson score interval of a proportion (Wilson 1927; Brown, Cai and DasGupta
+    2001 recommend it for small n): how far an accuracy on n cases may be from the rate it
+    estimates."""
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
 
 
 def reliability(results: Sequence[CaseResult], bins: int = BINS) -> list[dict[str, Any]]:
@@ -221,8 +233,10 @@ def format_report(report: dict[str, Any]) -> str:
         return "No case files with 'truth:' found."
     lines = [
         f"Cases: {report['n']}   KB {report.get('kb_version', '?')}",
-        f"Top-1 accuracy: {report['top1']:.1%}",
-        f"Top-3 accuracy: {report['top3']:.1%}",
+        f"Top-1 accuracy: {report['top1']:.1%}"
+        f"   (95% interval {report['top1_ci95'][0]:.1%}-{report['top1_ci95'][1]:.1%})",
+        f"Top-3 accuracy: {report['top3']:.1%}"
+        f"   (95% interval {report['top3_ci95'][0]:.1%}-{report['top3_ci95'][1]:.1%})",
         f"Mean rank of the truth: {report['mean_rank']:.2f}",
         f"Brier score (multi-class, 0 best): {report['brier']:.3f}",
         f"Expected calibration error of the leader (10 bins): {report['ece']:.3f}",
