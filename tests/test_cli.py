@@ -53,6 +53,18 @@ def test_diagnose_text_shows_ranking_evidence_and_next_question():
     assert "not a diagnosis" in text
 
 
+def test_diagnose_text_says_when_nothing_separates_the_diagnoses(tmp_path: Path):
+    """A case with nothing in it: every diagnosis equally likely, and the report says that
+    there is no leader (the first line of the tie is not one); a real case has no such line."""
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("id: empty\nfindings: {}\n", encoding="utf-8")
+    code, text = run("diagnose", str(empty))
+    assert code == 0
+    assert "No leading diagnosis yet: nothing separates the diagnoses." in text
+    _, schmorl = run("diagnose", str(SCHMORL))
+    assert "No leading diagnosis" not in schmorl and "No single leading" not in schmorl
+
+
 def test_validate_clean_kb_exits_0():
     """The shipped KB validates with no errors."""
     code, text = run("validate", str(KB_DIR))

@@ -15,7 +15,7 @@ from ossdx.advice.export import diagnosis_json, escape_markdown, to_fhir, to_mar
 from ossdx.advice.questions import QuestionAdvisor
 from ossdx.cli.main import main
 from ossdx.kb import load_knowledge_base
-from ossdx.reasoning.cases import load_case
+from ossdx.reasoning.cases import load_case, make_case
 from ossdx.reasoning.diagnosis import Reasoner
 
 from conftest import KB_DIR
@@ -126,3 +126,19 @@ def test_fhir_report_carries_the_markdown_and_the_snomed_code(kb, reasoner):
     assert base64.b64decode(form["data"]).decode("utf-8") == markdown
     assert report["conclusionCode"][0]["coding"] == [
         {"system": "http://snomed.info/sct", "code": codes.snomed_ct, "display": leader.name}]
+
+
+def test_a_tie_at_the_top_is_said_and_not_coded(kb, reasoner):
+    """Before anything separates the diagnoses the Markdown says there is no leader, and the
+    FHIR report names none (no conclusionCode; the conclusion says why); a real case has a
+    coded leader and no such sentence."""
+    differential = reasoner.diagnose(make_case(kb, {}))
+    assert len(differential.tied_leaders) == len(differential.entries)
+    markdown = to_markdown(kb, differential)
+    assert "**No leading diagnosis yet: nothing separates the diagnoses.**" in markdown
+    report = to_fhir(kb, differential, markdown=markdown)
+    assert "conclusionCode" not in report
+    assert "No leading diagnosis yet" in report["conclusion"]
+    real = reasoner.diagnose(load_case(HEMANGIOMA, kb))
+    assert "No leading diagnosis" not in to_markdown(kb, real)
+    assert to_fhir(kb, real)["conclusionCode"][0]["text"] == real.leader.name

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ossdx.advice.questions import Advice
-from ossdx.advice.report import served_text, shown_entries
+from ossdx.advice.report import served_text, shown_entries, tie_note
 from ossdx.kb.model import KnowledgeBase
 from ossdx.reasoning.diagnosis import Differential, Entry, Reason
 
@@ -115,6 +115,9 @@ def to_markdown(kb: KnowledgeBase, differential: Differential, advice: Advice | 
     hidden = len(differential.entries) - len(shown)
     if hidden:
         lines += ["", f"{hidden} more below {kb.settings.show_above:.0%}."]
+    note = tie_note(differential)
+    if note:
+        lines += ["", f"**{note}**"]
     lines += ["", "## Evidence", ""]
     for i, entry in enumerate(shown, 1):
         lines += [f"### {i}. {escape_markdown(entry.name)} ({entry.probability:.1%})", ""]
@@ -183,17 +186,21 @@ def to_fhir(kb: KnowledgeBase, differential: Differential, *, markdown: str | No
                               "display": leader.name}]
     text = markdown if markdown is not None else to_markdown(kb, differential)
     case = differential.case
-    return {
+    note = tie_note(differential)
+    report: dict[str, Any] = {
         "resourceType": "DiagnosticReport",
         "status": "preliminary",
         "code": {"text": f"Differential diagnosis ({kb.manifest.name})"},
         "issued": issued.isoformat(timespec="seconds"),
         "identifier": [{"system": "urn:ossdx:case", "value": case.name}],
-        "conclusion": f"{kb.manifest.disclaimer} Ranked differential: {ranking}. "
-                      f"Knowledge base {kb.version}.",
+        "conclusion": f"{kb.manifest.disclaimer} {note + ' ' if note else ''}Ranked "
+                      f"differential: {ranking}. Knowledge base {kb.version}.",
         "conclusionCode": [concept],
         "presentedForm": [{"contentType": "text/markdown; charset=utf-8",
                            "language": "en",
                            "title": f"ossdx work-up: {case.title or case.name}",
                            "data": base64.b64encode(text.encode("utf-8")).decode("ascii")}],
     }
+    if note:  # a tie has no leading diagnosis to code
+        del report["conclusionCode"]
+    return report

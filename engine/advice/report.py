@@ -24,6 +24,17 @@ def served_text(kb: KnowledgeBase, notice: Notice) -> str:
     return f"for {names}, {together}{notice.probability or 0.0:.0%} now"
 
 
+def tie_note(differential: Differential) -> str | None:
+    """What to say when the top of the differential is a tie (the order within a tie says
+    nothing), or None when there is one leader."""
+    tied = differential.tied_leaders
+    if len(tied) == 1:
+        return None
+    if len(tied) == len(differential.entries):
+        return "No leading diagnosis yet: nothing separates the diagnoses."
+    return f"No single leading diagnosis: {len(tied)} share the top probability."
+
+
 def _bar(probability: float, width: int = 20) -> str:
     filled = round(probability * width)
     return "#" * filled + "." * (width - filled)
@@ -43,6 +54,9 @@ def format_differential(kb: KnowledgeBase, differential: Differential,
     entered = [f"{kb.findings[f].name}: {kb.label_of(f, v)}" for f, v in case.findings.items()]
     lines.append("Findings: " + ("; ".join(entered) if entered else "none entered"))
     lines.append("Modalities: " + (", ".join(sorted(case.modalities)) or "none"))
+    note = tie_note(differential)
+    if note:
+        lines.append(note)
     lines.append("")
     for rank, entry in enumerate(shown_entries(kb, differential), 1):
         lines.append(f"{rank:2d}. {entry.name:45s} {entry.probability:6.1%}  "
