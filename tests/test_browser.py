@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from browser_wait import settle
 
 from benchmarks.appserver import free_port, serving
 from ossdx.kb import load_knowledge_base
@@ -120,12 +121,6 @@ def page(browser):
     tab = context.new_page()
     yield tab
     context.close()
-
-
-def settle(page) -> None:
-    """Wait until the app has finished its current run (as Streamlit's own e2e tests do)."""
-    page.wait_for_timeout(200)
-    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
 
 
 def choose(page, key: str, option: str) -> None:
@@ -373,6 +368,29 @@ def test_no_label_of_the_workup_is_cut_short_on_a_laptop_screen(browser, shipped
     finally:
         context.close()
     assert cut == []
+
+
+def test_on_a_small_laptop_the_patient_fields_keep_a_usable_width(browser, shipped_server):
+    """At 1,024 px with the sidebar open the work-up's left pane is narrow: the patient
+    fields go one per line instead of being squeezed side by side (they were about 95 px,
+    their values cut to "not a"); at 1,400 px two share a line, as before."""
+    for width, per_line in ((1024, 1), (1400, 2)):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            page = context.new_page()
+            page.goto(shipped_server.url)
+            page.locator(".st-key-fields_workup [data-testid=stSelectbox]").nth(3).wait_for()
+            settle(page)
+            boxes = page.eval_on_selector_all(
+                ".st-key-fields_workup [data-testid=stSelectbox]",
+                "els => els.map(e => { const r = e.getBoundingClientRect();"
+                " return [Math.round(r.left), Math.round(r.width)]; })")
+        finally:
+            context.close()
+        assert len(boxes) >= 4
+        assert min(w for _, w in boxes) >= 150, (width, boxes)
+        assert len({left for left, _ in boxes}) == per_line, (width, boxes)
 
 
 def test_at_400_px_the_leader_is_above_the_questions(browser, shipped_server):

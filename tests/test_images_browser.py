@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dicom_factory as df
 import pytest
+from browser_wait import settle
 
 from benchmarks.appserver import free_port, serving
 
@@ -150,12 +151,6 @@ def image_app(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def _settle(page) -> None:
-    page.wait_for_timeout(200)
-    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(
-        timeout=TIMEOUT_MS)
-
-
 def _pick(page, key: str, option: str | None = None) -> None:
     """Open the selectbox with widget key ``key`` and click ``option`` (typed first, to
     filter a long list), or its first option."""
@@ -166,7 +161,7 @@ def _pick(page, key: str, option: str | None = None) -> None:
     else:
         page.keyboard.type(option)
         page.get_by_role("option", name=option, exact=True).click()
-    _settle(page)
+    settle(page, TIMEOUT_MS)
 
 
 def test_an_unknown_dicom_case_is_read_and_windowed_before_the_commit(image_app, browser):
@@ -184,7 +179,7 @@ def test_an_unknown_dicom_case_is_read_and_windowed_before_the_commit(image_app,
     name = page.locator(".st-key-learner-name-trainee input")
     name.fill("Ann")
     name.press("Enter")
-    _settle(page)
+    settle(page, TIMEOUT_MS)
     _pick(page, "trainee.pick")
     card = page.locator(".st-key-unknown_case")
     image = card.locator("[data-testid='stImage'] img")
@@ -209,7 +204,7 @@ def test_an_unknown_dicom_case_is_read_and_windowed_before_the_commit(image_app,
     _pick(page, "trainee.choice.1", metastasis)
     commit.click()
     page.get_by_text("Proven diagnosis").wait_for()
-    _settle(page)
+    settle(page, TIMEOUT_MS)
     assert card.get_by_text(CAPTION, exact=False).count() >= 1
     drawing = card.locator("img[src^='data:image/svg+xml']")
     assert drawing.count() == 1
@@ -236,14 +231,14 @@ def test_answers_in_the_workup_do_not_redraw_the_case_images(image_app, browser)
     page.goto(f"{image_app}/examples")
     page.locator(".st-key-example-seed-dicom-sacrum-yaml button").click()
     page.locator(".st-key-leader_workup").wait_for()
-    _settle(page)
+    settle(page, TIMEOUT_MS)
     images = ".st-key-workup_images"
     page.locator(f"{images} [data-testid='stImage'] img").first.wait_for()
     skip = page.locator(".st-key-workup-skip_context button")
     if skip.count():
         skip.click()
         skip.wait_for(state="detached")  # the rerun has begun (a loaded machine may be slow)
-        _settle(page)
+        settle(page, TIMEOUT_MS)
     # the images themselves: the expander's header swaps its icon once, which is no redraw
     assert page.evaluate(WATCH, f"{images} [data-testid='stExpanderDetails']")
     answered = 0
@@ -255,12 +250,12 @@ def test_answers_in_the_workup_do_not_redraw_the_case_images(image_app, browser)
         key = next(c for c in name.split() if c.startswith("st-key-ask-"))
         skips.first.click()
         page.locator(f".{key}").wait_for(state="detached")
-        _settle(page)
+        settle(page, TIMEOUT_MS)
         answered += 1
     assert answered
     assert page.evaluate("window.__imageChanges") == 0
     page.locator(f"{images} .st-key-workup-images-0-window").get_by_text(
         "bone", exact=True).click()
-    _settle(page)
+    settle(page, TIMEOUT_MS)
     assert page.evaluate("window.__imageChanges") > 0
     page.close()

@@ -128,16 +128,21 @@ def context_panel(kb: KnowledgeBase, *, expanded: bool) -> None:
         patient_form(kb)
 
 
+CONTEXT_FIELD_WIDTH = 155  # px: two fields side by side in the card at 1,400 px, one below 1,100
+
+
 def context_card(kb: KnowledgeBase, fields: Sequence[str], *, key: str) -> None:
     """The studies performed and the patient fields the ranking reads, always in view and
     editable; every other patient field one click away."""
     with st.container(border=True, key=f"context_{key}"):
         st.markdown("**The patient and the studies**")
         modality_picker(kb)
-        cols = st.columns(2)
-        for i, var in enumerate(fields):
-            with cols[i % 2]:
-                patient_widget(kb, var)
+        # fields of a fixed width in a wrapping row: two side by side where the card is wide
+        # enough, one per line where it is not (columns would squeeze them instead)
+        with st.container(horizontal=True, wrap=True, gap="small", key=f"fields_{key}"):
+            for var in fields:
+                with st.container(width=CONTEXT_FIELD_WIDTH):
+                    patient_widget(kb, var)
         # a toggle, not an expander: the other fields are drawn only when asked for
         if st.toggle("More about the patient", key="context.more_patient"):
             patient_form(kb, columns=2, skip=fields)
