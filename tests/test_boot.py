@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import os
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 import streamlit
+from browser_support import CHROMIUM, CHROMIUM_ARGS, require_browser
 from test_app_command import start_app, stop
 
 from ossdx.ui.boot import EMPTY_ROOT, INDICATOR, BootIndicator
 
 PAGE = b"<html><head><title>Streamlit</title></head><body>" + EMPTY_ROOT + b"</body></html>"
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def serve(path: str, body: bytes, content_type: bytes, method: str = "GET",
@@ -115,16 +114,12 @@ def test_ossdx_app_serves_its_pages_with_the_indicator_and_assets_as_they_are(ap
 def test_in_chromium_the_indicator_shows_first_and_the_app_replaces_it(app_url):
     """In a real browser the indicator is on screen before the app has drawn anything, and
     is gone once the app's navigation and page are there."""
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is not installed"
-        if os.environ.get("OSSDX_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests required (OSSDX_REQUIRE_BROWSER=1) but {reason}")
-        pytest.skip(reason)
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+                                             args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(app_url, wait_until="commit")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_wait import settle
+from browser_support import CHROMIUM, CHROMIUM_ARGS, require_browser, settle
 
 from benchmarks.appserver import free_port, serving
 from ossdx.kb import load_knowledge_base
@@ -27,33 +27,15 @@ from conftest import KB_DIR, ROOT
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCHMORL = KB_DIR / "cases" / "seed" / "seed-schmorl-l4.yaml"
 XSS = "<img src=x onerror=alert(1)>"
 SCREENSHOT = ROOT / "docs" / "images" / "workup.png"  # written when OSSDX_UPDATE_SCREENSHOT=1
 TIMEOUT_MS = 30_000
 
 
-def _missing_browser() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is not installed (apt-get install -y chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install -e '.[test]')"
-    return None
-
-
 @pytest.fixture(scope="module", autouse=True)
-def require_browser() -> None:
-    reason = _missing_browser()
-    if reason is None:
-        return
-    if os.environ.get("OSSDX_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests required (OSSDX_REQUIRE_BROWSER=1) but {reason}")
-    pytest.skip(f"browser tests skipped: {reason}")
+def _browser_present() -> None:
+    require_browser()
 
 
 # ------------------------------------------------------------------ servers

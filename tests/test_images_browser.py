@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dicom_factory as df
 import pytest
-from browser_wait import settle
+from browser_support import CHROMIUM, require_browser, settle
 
 from benchmarks.appserver import free_port, serving
 
@@ -22,7 +22,6 @@ from conftest import ROOT
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking"]
 PAGES = ROOT / "tests" / "image_pages"
 TIMEOUT_MS = 30_000
@@ -37,20 +36,8 @@ document.title='SVG-RAN';try{top.document.title='SVG-RAN'}catch(e){}">
 
 
 @pytest.fixture(scope="module", autouse=True)
-def require_browser() -> None:
-    reason = None
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is not installed (apt-get install -y chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            reason = "the playwright package is not installed"
-    if reason is None:
-        return
-    if os.environ.get("OSSDX_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests required but {reason}")
-    pytest.skip(f"browser tests skipped: {reason}")
+def _browser_present() -> None:
+    require_browser()
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _missing_browser, settle
+from browser_support import CHROMIUM, CHROMIUM_ARGS, require_browser, settle
+from test_browser import TIMEOUT_MS
 from test_storage import make_attempt
 
 from benchmarks.appserver import free_port, serving
@@ -35,13 +36,8 @@ SEEDED = {"ann": 2, "bob": 3}  # attempts already saved for each trainee
 
 
 @pytest.fixture(scope="module", autouse=True)
-def require_browser() -> None:
-    reason = _missing_browser()
-    if reason is None:
-        return
-    if os.environ.get("OSSDX_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests required (OSSDX_REQUIRE_BROWSER=1) but {reason}")
-    pytest.skip(f"browser tests skipped: {reason}")
+def _browser_present() -> None:
+    require_browser()
 
 
 @pytest.fixture(scope="module")

@@ -4,16 +4,13 @@ benchmark's click-to-settled figures from a real app in chromium."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
+from browser_support import require_browser
 
 from benchmarks import latency
 
 from conftest import MINI_KB
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def last_json(capsys) -> dict:
@@ -35,11 +32,7 @@ def test_latency_reports_a_whole_answer_against_the_floor(capsys):
 def test_browser_benchmark_measures_answers_pages_and_a_cold_start(capsys):
     """The browser benchmark starts its own app, answers, switches pages and reports the
     contract's keys, each a positive time."""
-    reason = None if CHROMIUM.exists() else f"{CHROMIUM} is not installed"
-    if reason:
-        if os.environ.get("OSSDX_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_browser()
     from benchmarks import browser
 
     browser.main(["--answers", "3", "--rounds", "1"])

@@ -355,9 +355,10 @@ def render_results(ctx: Context, case: Case, differential: Differential, advice:
     entries = shown_entries(kb, differential)
     with st.container(key=f"leader_{key}"):
         st.markdown(f"### {headline(differential)}")
-    what = ("Leading diagnosis" if len(differential.tied_leaders) == 1 else
+    tied = len(differential.tied_leaders)
+    what = ("Leading diagnosis" if tied == 1 else
             "Nothing separates the diagnoses yet: give the studies and the findings"
-            if len(differential.tied_leaders) == len(differential.entries) else
+            if tied == len(differential.entries) else
             "Tied at the top: no single leading diagnosis")
     st.caption(f"{what} · {len(case.findings)} finding"
                f"{'' if len(case.findings) == 1 else 's'} entered · knowledge base "

@@ -128,7 +128,7 @@ def context_panel(kb: KnowledgeBase, *, expanded: bool) -> None:
         patient_form(kb)
 
 
-CONTEXT_FIELD_WIDTH = 155  # px: two fields side by side in the card at 1,400 px, one below 1,100
+CONTEXT_FIELD_WIDTH = 155  # px: two fields side by side in the card at 1,400 px, one at 1,024
 
 
 def context_card(kb: KnowledgeBase, fields: Sequence[str], *, key: str) -> None:

@@ -187,7 +187,7 @@ def to_fhir(kb: KnowledgeBase, differential: Differential, *, markdown: str | No
     text = markdown if markdown is not None else to_markdown(kb, differential)
     case = differential.case
     note = tie_note(differential)
-    report: dict[str, Any] = {
+    return {
         "resourceType": "DiagnosticReport",
         "status": "preliminary",
         "code": {"text": f"Differential diagnosis ({kb.manifest.name})"},
@@ -195,12 +195,9 @@ def to_fhir(kb: KnowledgeBase, differential: Differential, *, markdown: str | No
         "identifier": [{"system": "urn:ossdx:case", "value": case.name}],
         "conclusion": f"{kb.manifest.disclaimer} {note + ' ' if note else ''}Ranked "
                       f"differential: {ranking}. Knowledge base {kb.version}.",
-        "conclusionCode": [concept],
+        **({} if note else {"conclusionCode": [concept]}),  # a tie has no leader to code
         "presentedForm": [{"contentType": "text/markdown; charset=utf-8",
                            "language": "en",
                            "title": f"ossdx work-up: {case.title or case.name}",
                            "data": base64.b64encode(text.encode("utf-8")).decode("ascii")}],
     }
-    if note:  # a tie has no leading diagnosis to code
-        del report["conclusionCode"]
-    return report

@@ -107,12 +107,13 @@ def summarise(results: Sequence[CaseResult], must_not_miss: Sequence[str] = ()
     confusion: dict[str, Counter[str]] = {t: Counter() for t in by_truth}
     for r in results:
         confusion[r.truth][r.ranking[0]] += 1
+    top1, top3 = sum(r.top1 for r in results), sum(r.top3 for r in results)
     return {
         "n": n,
-        "top1": sum(r.top1 for r in results) / n,
-        "top3": sum(r.top3 for r in results) / n,
-        "top1_ci95": wilson_interval(sum(r.top1 for r in results), n),
-        "top3_ci95": wilson_interval(sum(r.top3 for r in results), n),
+        "top1": top1 / n,
+        "top3": top3 / n,
+        "top1_ci95": wilson_interval(top1, n),
+        "top3_ci95": wilson_interval(top3, n),
         "mean_rank": sum(r.rank for r in results) / n,
         "brier": sum(r.brier for r in results) / n,
         **{f"{dx}_outside_top3": sum(not r.top3 for r in results if r.truth == dx)
