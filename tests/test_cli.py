@@ -106,7 +106,7 @@ def test_the_accuracy_interval_is_wilsons():
     """The 95 % interval given with every accuracy: at 0 of n its upper end is
     z^2 / (n + z^2) (Wilson's closed form there), it mirrors at n - x, it holds the observed
     rate, and four times the cases halve its width, roughly."""
-    from ossdx.authoring.evaluate import wilson_interval
+    from ossdx.advice.track_record import wilson_interval
 
     z2 = 1.959964 ** 2
     assert wilson_interval(0, 10) == [0.0, pytest.approx(z2 / (10 + z2), abs=1e-4)]

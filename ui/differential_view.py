@@ -18,6 +18,7 @@ from ossdx.advice.contrast import contrast, is_mimic_pair
 from ossdx.advice.export import diagnosis_json, to_fhir, to_markdown
 from ossdx.advice.questions import Advice
 from ossdx.advice.report import served_text, shown_entries
+from ossdx.advice.track_record import leader_note
 from ossdx.advice.whynot import WhyNot, explain_why_not
 from ossdx.kb.case import Case
 from ossdx.kb.model import KnowledgeBase
@@ -363,6 +364,10 @@ def render_results(ctx: Context, case: Case, differential: Differential, advice:
     st.caption(f"{what} · {len(case.findings)} finding"
                f"{'' if len(case.findings) == 1 else 's'} entered · knowledge base "
                f"{safe(kb.version, line_start=False)}")
+    record = leader_note(kb, differential)
+    if record:
+        with st.container(key=f"track_{key}"):
+            st.caption(safe(record))
     with st.container(key=f"chart_{key}"):
         st.markdown(probability_table(differential, entries))
     hidden = len(differential.entries) - len(entries)

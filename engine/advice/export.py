@@ -15,6 +15,7 @@ from typing import Any
 
 from ossdx.advice.questions import Advice
 from ossdx.advice.report import served_text, shown_entries, tie_note
+from ossdx.advice.track_record import leader_note
 from ossdx.kb.model import KnowledgeBase
 from ossdx.reasoning.diagnosis import Differential, Entry, Reason
 
@@ -46,6 +47,7 @@ def diagnosis_json(kb: KnowledgeBase, differential: Differential,
     data["stop_reason"] = advice.stop_reason if advice is not None else None
     test = advice.test if advice is not None else None
     data["next_test"] = test.as_dict() if test is not None else None
+    data["track_record"] = leader_note(kb, differential)
     data["disclaimer"] = kb.manifest.disclaimer
     return data
 
@@ -118,6 +120,9 @@ def to_markdown(kb: KnowledgeBase, differential: Differential, advice: Advice | 
     note = tie_note(differential)
     if note:
         lines += ["", f"**{note}**"]
+    record = leader_note(kb, differential)
+    if record:
+        lines += ["", escape_markdown(record)]
     lines += ["", "## Evidence", ""]
     for i, entry in enumerate(shown, 1):
         lines += [f"### {i}. {escape_markdown(entry.name)} ({entry.probability:.1%})", ""]

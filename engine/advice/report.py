@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ossdx.advice.questions import Advice
+from ossdx.advice.track_record import leader_note
 from ossdx.kb.model import KnowledgeBase
 from ossdx.reasoning.diagnosis import Differential, Entry, Notice, Reason
 
@@ -54,7 +55,7 @@ def format_differential(kb: KnowledgeBase, differential: Differential,
     entered = [f"{kb.findings[f].name}: {kb.label_of(f, v)}" for f, v in case.findings.items()]
     lines.append("Findings: " + ("; ".join(entered) if entered else "none entered"))
     lines.append("Modalities: " + (", ".join(sorted(case.modalities)) or "none"))
-    note = tie_note(differential)
+    note = tie_note(differential) or leader_note(kb, differential)
     if note:
         lines.append(note)
     lines.append("")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ossdx.advice.track_record import wilson_interval
 from ossdx.core.errors import Problem
 from ossdx.kb.case import Case
 from ossdx.kb.model import KnowledgeBase
@@ -129,16 +130,6 @@ def summarise(results: Sequence[CaseResult], must_not_miss: Sequence[str] = ()
         "misses": [{"case": r.case, "truth": r.truth, "top": r.ranking[0],
                     "rank": r.rank} for r in results if not r.top1],
     }
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.959964) -> list[float]:
-    """The 95 % Wilson score interval of a proportion (Wilson 1927; Brown, Cai and DasGupta
-    2001 recommend it for small n): how far an accuracy on n cases may be from the rate it
-    estimates."""
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
 
 
 def reliability(results: Sequence[CaseResult], bins: int = BINS) -> list[dict[str, Any]]:

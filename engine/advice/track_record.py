@@ -1,0 +1,160 @@
+"""How often a leader held at a given probability was right on cases held out from the
+knowledge: the measured track record shown beside every differential.
+
+A model's probability is a claim; the track record is the check. ``python -m
+benchmarks.track_record`` scores published cases that the knowledge was never edited
+against (by default the second blind set's calibration part), groups them by the probability
+their leader was held at, counts how many leaders were right, and writes the counts to
+``track_record.json`` beside the knowledge base's ``kb.yaml``. This module reads that file
+and says, for the leader in front of the user, what happened to leaders held like it:
+"leaders held at 60% to 80% were right in 12 of 16 (75%; 95% interval 50-90%)".
+
+The file is a measurement, not knowledge: it is JSON (the loader reads YAML only, so it
+does not change the knowledge base's fingerprint) and it names the knowledge-base version it
+was measured with. When the knowledge has changed since, the sentence says so. A knowledge
+base without the file (an educator's working copy) has no track record, and nothing is
+said. A file that is not as described is reported by :func:`load_track_record`'s error and
+never half-read.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ossdx.core.errors import InputError, Location, Problem
+from ossdx.kb.model import KnowledgeBase
+from ossdx.reasoning.diagnosis import Differential
+
+FILE_NAME = "track_record.json"
+Z95 = 1.959964
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> list[float]:
+    """The 95 % Wilson score interval of a proportion (Wilson 1927; Brown, Cai and DasGupta
+    2001 recommend it for small n): how far an accuracy on n cases may be from the rate it
+    estimates."""
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
+
+
+class Band(BaseModel):
+    """Cases whose leader was held at ``low`` <= p < ``high`` (the last band includes 1)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    low: float = Field(ge=0, le=1)
+    high: float = Field(gt=0, le=1)
+    n: int = Field(ge=0)
+    right: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Band:
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.right > self.n:
+            raise ValueError(f"right ({self.right}) cannot exceed n ({self.n})")
+        return self
+
+    def label(self) -> str:
+        if self.low == 0:
+            return f"under {self.high:.0%}"
+        if self.high == 1:
+            return f"{self.low:.0%} or more"
+        return f"{self.low:.0%} to {self.high:.0%}"
+
+
+class TrackRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    measured: str = Field(min_length=1, description="date of the measurement, YYYY-MM-DD")
+    knowledge_base: str = Field(min_length=1, description="version it was measured with")
+    cases: str = Field(min_length=1, description="what the cases are: 'published cases ...'")
+    source: str = Field(min_length=1, description="which set they are: 'the ... part'")
+    bands: tuple[Band, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _covering(self) -> TrackRecord:
+        edges = [(b.low, b.high) for b in self.bands]
+        if edges[0][0] != 0 or edges[-1][1] != 1 or any(
+                a[1] != b[0] for a, b in itertools.pairwise(edges)):
+            raise ValueError("the bands must run from 0 to 1 without gaps or overlaps, in order")
+        return self
+
+    @property
+    def n(self) -> int:
+        return sum(b.n for b in self.bands)
+
+    def band_for(self, probability: float) -> Band:
+        for band in self.bands:
+            if band.low <= probability < band.high:
+                return band
+        return self.bands[-1]  # probability 1
+
+    def sentence(self, probability: float, kb_version: str) -> str:
+        """What happened to leaders held like this one, with the uncertainty of the count:
+        'Track record: leaders held at 60% to 80% were right in 12 of 16 <cases>: 75% (95%
+        interval 50-90%). Measured on <date> on <source> with knowledge base <version>.'"""
+        band = self.band_for(probability)
+        if band.n == 0:
+            said = f"Track record: none of the {self.n} {self.cases} had a leader held at " \
+                   f"{band.label()}."
+        else:
+            low, high = wilson_interval(band.right, band.n)
+            said = (f"Track record: leaders held at {band.label()} were right in {band.right} "
+                    f"of {band.n} {self.cases}: {band.right / band.n:.0%} (95% interval "
+                    f"{low * 100:.0f}-{high:.0%}).")
+        said += (f" Measured on {self.measured} on {self.source} with knowledge base "
+                 f"{self.knowledge_base}")
+        if kb_version != self.knowledge_base:
+            said += f" (this is {kb_version}: the knowledge has changed since)"
+        return said + "."
+
+
+def bands_of(confidences: list[tuple[float, bool]], edges: tuple[float, ...]
+             ) -> list[Band]:
+    """Count (leader's probability, right?) pairs into bands between ``edges`` (0 ... 1)."""
+    bands = []
+    for i, (low, high) in enumerate(itertools.pairwise(edges)):
+        last = i == len(edges) - 2
+        inside = [right for p, right in confidences
+                  if low <= p < high or (last and p >= high)]
+        bands.append(Band(low=low, high=high, n=len(inside), right=sum(inside)))
+    return bands
+
+
+def load_track_record(kb_root: Path) -> TrackRecord | None:
+    """The knowledge base's track record, or None when it has none. Raises :class:`InputError`
+    (file and what is wrong) for a file that is there but not a track record."""
+    path = Path(kb_root) / FILE_NAME
+    if not path.is_file():
+        return None
+    try:
+        return TrackRecord.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise InputError([Problem(Location(str(path), line),
+                               f"not a readable JSON file: {exc}")]) from None
+    except ValidationError as exc:
+        problems = [Problem(Location(str(path)),
+                            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}")
+                    for err in exc.errors()]
+        raise InputError(problems) from None
+
+
+def leader_note(kb: KnowledgeBase, differential: Differential) -> str | None:
+    """The track-record sentence for the differential's leader; None when there is no single
+    leader or the knowledge base has no track record. A broken file is named, not raised:
+    the differential is still shown."""
+    tied = differential.tied_leaders
+    if len(tied) != 1:
+        return None
+    try:
+        record = load_track_record(kb.root)
+    except InputError as exc:
+        return f"Track record not shown: {exc}"
+    return None if record is None else record.sentence(tied[0].probability, kb.version)
