@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ossdx.advice.track_record import FILE_NAME, load_track_record
 from ossdx.core.errors import InputError, Location, Problem, Severity
 from ossdx.core.loader import iter_yaml_files, read_document
 from ossdx.kb import check_knowledge_base, default_kb_path
@@ -595,11 +596,27 @@ def check_diagnoses(kb: KnowledgeBase) -> list[Problem]:
     return problems
 
 
+def check_track_record(kb: KnowledgeBase) -> list[Problem]:
+    """The measured track record quoted beside the leader (``track_record.json``): an error
+    when the file is broken, a warning when it was measured with other knowledge."""
+    try:
+        record = load_track_record(kb.root)
+    except InputError as exc:
+        return list(exc.problems)
+    if record is None or record.knowledge_base == kb.version:
+        return []
+    return [Problem(Location(_shown(kb, kb.root / FILE_NAME)),
+                    f"measured with knowledge base {record.knowledge_base}, this is "
+                    f"{kb.version}: the app quotes it with a note that the knowledge has "
+                    "changed; run python -m benchmarks.track_record --write to measure it "
+                    "again", Severity.WARNING, code="stale-track-record")]
+
+
 def lint(kb: KnowledgeBase) -> list[Problem]:
     """Every check over a loaded knowledge base (the loader's checks come first)."""
     derivations = Derivations(kb)
     return [*check_diagnoses(kb), *check_never_fires(kb, derivations), *check_redundant(kb),
-            *check_unused(kb), *check_examples(kb)]
+            *check_unused(kb), *check_examples(kb), *check_track_record(kb)]
 
 
 def _diagnosis_location(kb: KnowledgeBase, dx_id: str) -> Location:
