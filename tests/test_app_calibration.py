@@ -130,3 +130,26 @@ def test_it_is_computed_when_opened_and_once_per_kb_version(small_kb, monkeypatc
     manifest.write_text(manifest.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
     open_calibration(run(other))
     assert len(calls) == 2
+
+
+def test_the_calibration_section_shows_the_track_record_of_held_out_cases(small_kb):
+    """Above the tuning sets' diagram, the section shows the measured track record band by
+    band (cases, right, share, interval) as stored, and names the set it was measured on."""
+    from ossdx.advice.track_record import load_track_record, wilson_interval
+
+    record = load_track_record(small_kb)
+    assert record is not None
+    at = run(AppTest.from_file(APP, default_timeout=60))
+    at.switch_page(KB_PAGE)
+    open_calibration(run(at))
+    tables = [e.value for e in at.markdown if e.value.startswith("| Leader held at |")]
+    assert len(tables) == 1
+    lines = tables[0].splitlines()[2:]
+    assert len(lines) == len(record.bands)
+    for line, band in zip(lines, record.bands, strict=True):
+        low, high = wilson_interval(band.right, band.n)
+        assert line == (f"| {band.label()} | {band.n} | {band.right} | "
+                        f"{band.right / band.n:.0%} | {low:.0%} to {high:.0%} |")
+    captions = re.sub(r"\\(.)", r"\1", "\n".join(str(c.value) for c in at.caption))
+    assert f"on {record.n} published cases held out from the knowledge ({record.source})" \
+        in captions

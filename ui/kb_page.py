@@ -19,6 +19,7 @@ import networkx as nx
 import streamlit as st
 from streamlit_cytoscape import EdgeStyle, NodeStyle, streamlit_cytoscape
 
+from ossdx.advice.track_record import load_track_record, wilson_interval
 from ossdx.authoring.coverage import coverage_of_folder
 from ossdx.authoring.evaluate import BINS, evaluate, load_cases
 from ossdx.authoring.graph import (
@@ -30,6 +31,7 @@ from ossdx.authoring.graph import (
     node_id,
     to_dot,
 )
+from ossdx.core.errors import InputError
 from ossdx.kb.holder import snapshot
 from ossdx.kb.model import Kind, KnowledgeBase, Rule
 from ossdx.kb.schema import Served
@@ -435,7 +437,38 @@ def calibration_report(kb: KnowledgeBase) -> dict[str, Any]:
     return _calibration(kb.fingerprint, signature, kb)
 
 
+def _track_record_section(kb: KnowledgeBase) -> None:
+    """The measured track record quoted beside every leader (knowledge_base/track_record.json)."""
+    st.markdown("**Track record on held-out cases**")
+    try:
+        record = load_track_record(kb.root)
+    except InputError as exc:
+        st.error(f"The track record cannot be shown: {safe(str(exc), line_start=False)}")
+        return
+    if record is None:
+        st.info("This knowledge base has no measured track record "
+                "(`python -m benchmarks.track_record --write` measures one).")
+        return
+    rows = ["| Leader held at | Cases | Right | Share | 95% interval |", "|---|---:|---:|---:|---|"]
+    for band in record.bands:
+        if band.n:
+            low, high = wilson_interval(band.right, band.n)
+            share, interval = f"{band.right / band.n:.0%}", f"{low:.0%} to {high:.0%}"
+        else:
+            share, interval = "-", "-"
+        rows.append(f"| {band.label()} | {band.n} | {band.right} | {share} | {interval} |")
+    st.markdown("\n".join(rows))
+    stale = ("" if record.knowledge_base == kb.version else
+             f" This knowledge base is {kb.version}: the knowledge has changed since, so "
+             "measure it again.")
+    st.caption(safe(f"How often the leader was right, by the probability it was held at, on "
+                    f"{record.n} {record.cases} ({record.source}); measured on "
+                    f"{record.measured} with knowledge base {record.knowledge_base}. The work-up "
+                    f"quotes the line for its leader.{stale}", line_start=False))
+
+
 def _calibration_section(kb: KnowledgeBase) -> None:
+    _track_record_section(kb)
     st.markdown(f"**Calibration of the leader on the {TUNED_LABEL}**")
     report = calibration_report(kb)
     if not report["n"]:
