@@ -166,6 +166,10 @@ def test_happy_path_of_the_schmorl_case(page, shipped_server, tmp_path):
     assert set(asked) & set(case.findings)
     headline = page.locator(".st-key-leader_workup")
     assert headline.inner_text().startswith(kb.diagnoses["schmorl_node"].name)
+    record = page.locator(".st-key-track_workup")  # how often leaders like it were right
+    assert record.is_visible()
+    assert re.search(r"^Track record: leaders held at .+ were right in \d+ of \d+ published",
+                     record.inner_text()), record.inner_text()
     page.set_viewport_size({"width": 1440, "height": 1400})
     page.evaluate("() => document.querySelectorAll('[data-testid=stMain], "
                   "[data-testid=stAppScrollToBottomContainer]').forEach(e => e.scrollTo(0, 0))")
