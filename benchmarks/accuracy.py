@@ -21,7 +21,11 @@ blind test part also as the flat keys ``blind_n``, ``blind_top1``, ``blind_top3`
 ``rules_only_on_blind_test``: how many scoring rules fire on blind test cases and on no
 other case file, with ``handwritten_rules_only_on_blind_test`` for the rules written by hand
 (a red flag for rules fitted to the test part; profile rules exist for every value). The
-second set's test part gives the same keys with the prefix ``blind2_``.
+second set's test part gives the same keys with the prefix ``blind2_``. Each set also has
+``ece_if_calibrated``, ``ece_p`` and ``brier_if_calibrated`` (flat for the test parts as
+``blind_ece_if_calibrated`` and so on): what ECE and Brier would be on these cases if the
+model were calibrated, by consistency resampling (ossdx.authoring.evaluate.consistency), so
+that an ECE can be read against the noise of a few dozen cases.
 """
 
 from __future__ import annotations
@@ -88,6 +92,9 @@ def measure(with_robustness: bool = False, sets: tuple[str, ...] = SETS) -> dict
         row = {k: report[k] for k in KEYS}
         row.update({k: v for k, v in report.items() if k.endswith("_outside_top3")})
         row["reliability"] = report["reliability"]
+        cons = report.get("consistency") or {}
+        row.update({k: cons[k] for k in ("ece_if_calibrated", "ece_p", "brier_if_calibrated")
+                    if k in cons})
         if "robustness" in report:
             rob = report["robustness"]
             row["lr_perturbed_top1"] = rob["lr_perturbed_top1"]["mean"]
@@ -104,6 +111,9 @@ def measure(with_robustness: bool = False, sets: tuple[str, ...] = SETS) -> dict
             f"{prefix}_top1_ci95": test["top1_ci95"], f"{prefix}_top3_ci95": test["top3_ci95"],
             f"{prefix}_ece": test["ece"], f"{prefix}_wrong_conf90": test["wrong_conf90"],
             f"{prefix}_met_out_top3": test.get("metastasis_outside_top3", 0),
+            f"{prefix}_ece_if_calibrated": test.get("ece_if_calibrated"),
+            f"{prefix}_ece_p": test.get("ece_p"),
+            f"{prefix}_brier_if_calibrated": test.get("brier_if_calibrated"),
         })
     if "blind_test" in result:
         only, handwritten = rules_only_on_blind_test(kb, reasoner)
@@ -149,7 +159,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"Accuracy, KB {result['kb_version']}, {result['date']}")
     print(f"{'set':18} {'n':>4} {'top-1':>7} {'95% CI':>9} {'top-3':>7} {'95% CI':>9} "
           f"{'rank':>5} {'Brier':>6} "
-          f"{'ECE':>6} {'wr>=90':>6} {'p(tru)':>6} {'met>3':>5} {'LR+-30%':>8} {'-30% f.':>8}")
+          f"{'ECE':>6} {'ECEcal':>6} {'Bcal':>6} {'wr>=90':>6} {'p(tru)':>6} {'met>3':>5} "
+          f"{'LR+-30%':>8} {'-30% f.':>8}")
     for name in SETS:
         if name not in result:
             continue
@@ -159,6 +170,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"{name:18} {row['n']:4d} {row['top1']:7.1%} {interval(row['top1_ci95']):>9} "
               f"{row['top3']:7.1%} {interval(row['top3_ci95']):>9} "
               f"{row['mean_rank']:5.2f} {row['brier']:6.3f} {row['ece']:6.3f} "
+              f"{row.get('ece_if_calibrated', 0):6.3f} {row.get('brier_if_calibrated', 0):6.3f} "
               f"{row['wrong_conf90']:6d} {row['mean_p_truth']:6.2f} "
               f"{row.get('metastasis_outside_top3', 0):5d} {extra}")
     print(f"scoring rules that fire only on blind test cases: "

@@ -38,3 +38,45 @@ def test_the_held_out_parts_are_declared_held_out():
     assert not kb.is_held_out(SETS["blind"].folder / "tuning" / "x.yaml")
     for part in SETS["blind2"].parts:
         assert kb.is_held_out(SETS["blind2"].folder / part / "x.yaml")
+
+
+# ------------------------------------------------ consistency resampling (Broecker-Smith)
+def _result(i: int, confidence: float, right: bool):
+    from ossdx.authoring.evaluate import CaseResult
+    other = 1.0 - confidence
+    return CaseResult(f"c{i}", "a" if right else "b", (), ("a", "b"),
+                      {"a": confidence, "b": other})
+
+
+def test_confident_leaders_that_are_always_wrong_are_called_miscalibrated():
+    """Fifty leaders held at 95 % and all wrong: no calibrated draw is that far off."""
+    from ossdx.authoring.evaluate import consistency
+    cons = consistency([_result(i, 0.95, False) for i in range(50)])
+    assert cons["ece_p"] == 0.0
+    assert cons["ece_if_calibrated"] < 0.1
+
+
+def test_a_perfect_match_is_never_called_miscalibrated():
+    """Forty leaders at 50 % of which twenty are right: observed ECE 0, every draw is at
+    least as far off."""
+    from ossdx.authoring.evaluate import consistency, expected_calibration_error
+    results = [_result(i, 0.5, i % 2 == 0) for i in range(40)]
+    assert expected_calibration_error(results) == 0
+    assert consistency(results)["ece_p"] == 1.0
+
+
+def test_the_noise_of_ece_shrinks_with_the_number_of_cases():
+    """A calibrated model's ECE is larger on 40 cases than on 1,000 (the reason the goal of
+    ECE <= 0.05 is read against this figure), and the figure is reproducible."""
+    from ossdx.authoring.evaluate import consistency
+    small = [_result(i, 0.7, i % 10 < 7) for i in range(40)]
+    large = [_result(i, 0.7, i % 10 < 7) for i in range(1000)]
+    assert consistency(small)["ece_if_calibrated"] > 2 * consistency(large)["ece_if_calibrated"]
+    assert consistency(small) == consistency(small)
+
+
+def test_the_brier_score_a_calibrated_model_would_have():
+    """1 - sum p^2 per case: 0.5 for an even pair, 0 for a certainty."""
+    from ossdx.authoring.evaluate import consistency
+    assert consistency([_result(0, 0.5, True)])["brier_if_calibrated"] == pytest.approx(0.5)
+    assert consistency([_result(0, 1.0, True)])["brier_if_calibrated"] == pytest.approx(0.0)

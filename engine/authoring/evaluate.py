@@ -152,6 +152,41 @@ def expected_calibration_error(results: Sequence[CaseResult], bins: int = BINS) 
                for row in reliability(results, bins)) if n else 0.0
 
 
+def consistency(results: Sequence[CaseResult], *, draws: int = 1000, bins: int = BINS,
+                seed: int = 20261206) -> dict[str, Any]:
+    """What the calibration figures would be if the model were calibrated: the consistency
+    resampling of Broecker and Smith (2007, Weather and Forecasting 22:651). Each draw keeps
+    every case's probabilities and lets its leader be right with the leader's own
+    probability; the ECE of those draws is what perfect calibration shows on this many cases
+    with these probabilities (10 bins on a few dozen cases are never empty of noise).
+    ``ece_p`` is the share of draws at least as far off as the observed ECE: a small share
+    says the model is miscalibrated, a large one that the sample cannot tell. The expected
+    multi-class Brier score under the model's own probabilities, ``mean(1 - sum p^2)``, is
+    the Brier score a calibrated model with these probabilities would have: what is left
+    above the goal then is a want of sharpness (accuracy), not of calibration."""
+    if not results:
+        return {}
+    rng = random.Random(seed)
+    observed = expected_calibration_error(results, bins)
+    confidences = [r.confidence for r in results]
+    simulated = []
+    for _ in range(draws):
+        table: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
+        for p in confidences:
+            table[min(int(p * bins), bins - 1)].append((p, rng.random() < p))
+        simulated.append(sum(abs(sum(y for _, y in cell) - sum(q for q, _ in cell))
+                             for cell in table if cell) / len(confidences))
+    simulated.sort()
+    return {
+        "draws": draws,
+        "ece_if_calibrated": sum(simulated) / draws,
+        "ece_if_calibrated_90": [simulated[int(0.05 * draws)], simulated[int(0.95 * draws) - 1]],
+        "ece_p": sum(s >= observed for s in simulated) / draws,
+        "brier_if_calibrated": sum(1 - sum(p * p for p in r.probabilities.values())
+                                   for r in results) / len(results),
+    }
+
+
 def calibration(results: Sequence[CaseResult], bins: int = BINS) -> list[dict[str, Any]]:
     """Predicted probability (every diagnosis of every case) against observed frequency."""
     table: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
@@ -212,11 +247,23 @@ def evaluate(kb: KnowledgeBase, cases: Iterable[Case], *, reasoner: Reasoner | N
     traces = [reasoner.trace(c) for c in cases]
     results = [case_result(c, score(kb, t)) for c, t in zip(cases, traces, strict=True)]
     report = summarise(results, kb.manifest.must_not_miss)
+    report["consistency"] = consistency(results)
     report["must_not_miss"] = list(kb.manifest.must_not_miss)
     report["kb_version"] = kb.version
     if with_robustness and cases:
         report["robustness"] = robustness(kb, reasoner, cases, traces)
     return report
+
+
+def _consistency_lines(report: dict[str, Any]) -> list[str]:
+    cons = report.get("consistency")
+    if not cons:
+        return []
+    low, high = cons["ece_if_calibrated_90"]
+    return [f"  if the model were calibrated, ECE on these cases would be "
+            f"{cons['ece_if_calibrated']:.3f} (90% of draws {low:.3f}-{high:.3f}); as far off "
+            f"as observed in {cons['ece_p']:.0%} of draws",
+            f"  Brier score if the model were calibrated: {cons['brier_if_calibrated']:.3f}"]
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -232,6 +279,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"Mean rank of the truth: {report['mean_rank']:.2f}",
         f"Brier score (multi-class, 0 best): {report['brier']:.3f}",
         f"Expected calibration error of the leader (10 bins): {report['ece']:.3f}",
+        *_consistency_lines(report),
         f"Wrong leaders held at 90% or more: {report['wrong_conf90']}",
         f"Mean probability given to the truth: {report['mean_p_truth']:.2f}",
         *(f"{dx} outside the top 3 when it is the truth: {report[dx + '_outside_top3']}"
