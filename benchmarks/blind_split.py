@@ -9,6 +9,10 @@ split half and half, the odd one to the first part).
 * ``blind2`` (2026-12, the second round): ``calibration`` (held out from the knowledge
   editor; only the two global parameters of the score are fitted on it, by
   benchmarks/calibrate.py) and ``test`` (held out), salt ``ossdx-blind2-2026:``.
+* ``blind3`` (2026-12, the third round, 145 cases): ``test`` (held out; first, so that the
+  odd case of each truth goes to it and the part that reports is the larger) and
+  ``validation`` (held out from the knowledge editor; its summary figures are the check a
+  knowledge edit must pass before it is kept), salt ``ossdx-blind3-2026:``.
 
 Each rule was applied once, when its set was committed (docs/EVALUATION.md);
 ``tests/test_evaluation.py`` checks that the committed folders still follow it. Run as a
@@ -67,7 +71,8 @@ class BlindSet:
 
 
 SETS = {s.name: s for s in (BlindSet("blind", "ossdx-blind-2026:", ("tuning", "test")),
-                            BlindSet("blind2", "ossdx-blind2-2026:", ("calibration", "test")))}
+                            BlindSet("blind2", "ossdx-blind2-2026:", ("calibration", "test")),
+                            BlindSet("blind3", "ossdx-blind3-2026:", ("test", "validation")))}
 
 
 def main(argv: list[str] | None = None) -> int:
