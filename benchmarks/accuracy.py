@@ -21,7 +21,9 @@ blind test part also as the flat keys ``blind_n``, ``blind_top1``, ``blind_top3`
 ``rules_only_on_blind_test``: how many scoring rules fire on blind test cases and on no
 other case file, with ``handwritten_rules_only_on_blind_test`` for the rules written by hand
 (a red flag for rules fitted to the test part; profile rules exist for every value). The
-second set's test part gives the same keys with the prefix ``blind2_``. Each set also has
+second set's test part gives the same keys with the prefix ``blind2_``, the third set's
+(2026-12-06, 82 test and 63 validation cases, both held out) with ``blind3_``; its
+validation part is the check a knowledge edit must pass before it is kept. Each set also has
 ``ece_if_calibrated``, ``ece_p`` and ``brier_if_calibrated`` (flat for the test parts as
 ``blind_ece_if_calibrated`` and so on): what ECE and Brier would be on these cases if the
 model were calibrated, by consistency resampling (ossdx.authoring.evaluate.consistency), so
@@ -45,7 +47,7 @@ REPORTED = Path(__file__).resolve().parent / "reported.json"
 KEYS = ("n", "top1", "top3", "top1_ci95", "top3_ci95", "mean_rank", "brier", "ece",
         "wrong_conf90", "mean_p_truth")
 SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning", "blind_test",
-        "blind2_calibration", "blind2_test")
+        "blind2_calibration", "blind2_test", "blind3_validation", "blind3_test")
 TUNING_SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning")
 
 
@@ -59,6 +61,8 @@ def _sets(kb: KnowledgeBase) -> dict[str, tuple[Path, str]]:
         "blind_test": (cases / "blind" / "test", "all"),
         "blind2_calibration": (cases / "blind2" / "calibration", "all"),
         "blind2_test": (cases / "blind2" / "test", "all"),
+        "blind3_validation": (cases / "blind3" / "validation", "all"),
+        "blind3_test": (cases / "blind3" / "test", "all"),
     }
 
 
@@ -101,7 +105,7 @@ def measure(with_robustness: bool = False, sets: tuple[str, ...] = SETS) -> dict
             row["lr_perturbed_top1_min"] = rob["lr_perturbed_top1"]["min"]
             row["findings_dropped_top1"] = rob["findings_dropped_top1"]["mean"]
         result[name] = row
-    for prefix in ("blind", "blind2"):
+    for prefix in ("blind", "blind2", "blind3"):
         test = result.get(f"{prefix}_test")
         if test is None:
             continue
@@ -133,7 +137,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
     n_tuning = sum(result[name]["n"] for name in TUNING_SETS)
     stamp = f"KB {result['kb_version']}, {result['date']}"
     panels = [reliability_chart(tuning, title=f"Tuning sets pooled ({n_tuning} cases), {stamp}")]
-    for name, label in (("blind_test", "Blind test part"), ("blind2_test", "Blind set 2, test")):
+    for name, label in (("blind_test", "Blind test part"), ("blind2_test", "Blind set 2, test"),
+                        ("blind3_test", "Blind set 3, test")):
         if name in result:
             test = result[name]
             panels.append(reliability_chart(
