@@ -1,15 +1,16 @@
 """Measure the track record beside every differential, on cases held out from the knowledge.
 
-Scores the case files of one folder (by default the second blind set's calibration part:
-published cases written by people who never saw the rules, which the knowledge was never
-edited against), groups the cases by the probability their leader was held at (bands
-between EDGES), counts the right leaders in each, prints the table and, with ``--write``,
-writes it to ``track_record.json`` beside ``kb.yaml`` with today's date and the knowledge
-base's version (ossdx/advice/track_record.py reads it; the app and ``ossdx diagnose`` quote
-it). Only counts per band are written or printed, never a case.
+Scores the case files of some folders (by default the second blind set's calibration part
+and the third's validation part, 118 published cases written by people who never saw the
+rules, which the knowledge was never edited against), groups the cases by the probability
+their leader was held at (bands between EDGES), counts the right leaders in each, prints
+the table and, with ``--write``, writes it to ``track_record.json`` beside ``kb.yaml`` with
+today's date and the knowledge base's version (ossdx/advice/track_record.py reads it; the
+app and ``ossdx diagnose`` quote it). Only counts per band are written or printed, never a case.
 
-The calibration part is the set the two global parameters (w, T) were fitted on: a fit of
-two numbers to 55 cases, which leaves its track record a little kinder than a fresh set's
+The calibration part is the set the two global parameters (w, T) were fitted on (a fit of
+two numbers to 55 cases), and the validation part is where a knowledge edit is checked
+before it is kept; both leave the record a little kinder than a fresh set's
 (docs/EVALUATION.md gives the test parts' figures). Rerun after every knowledge edit:
 
     python -m benchmarks.track_record --write
@@ -30,18 +31,18 @@ from ossdx.kb import load_knowledge_base
 from ossdx.reasoning.diagnosis import Reasoner
 from ossdx.reasoning.scoring import score
 
-FOLDER = "blind2/calibration"
+FOLDERS = ("blind2/calibration", "blind3/validation")
 CASES = "published cases held out from the knowledge"
-SOURCE = "the second blind set's calibration part"
-EDGES = (0.0, 0.4, 0.6, 0.8, 1.0)  # about a dozen cases a band on 55
+SOURCE = "the second blind set's calibration part and the third's validation part"
+EDGES = (0.0, 0.4, 0.6, 0.8, 1.0)  # 20 to 40 cases a band on 118
 
 
-def measure(folder: str = FOLDER, kb_dir: str | None = None, source: str = SOURCE
-            ) -> TrackRecord:
+def measure(folders: tuple[str, ...] = FOLDERS, kb_dir: str | None = None,
+            source: str = SOURCE) -> TrackRecord:
     kb = load_knowledge_base(kb_dir)
-    cases, _ = load_cases(kb.root / "cases" / folder, kb)
+    cases = [c for folder in folders for c in load_cases(kb.root / "cases" / folder, kb)[0]]
     if not cases:
-        raise SystemExit(f"no case files with a truth under {kb.root / 'cases' / folder}")
+        raise SystemExit(f"no case files with a truth under {', '.join(folders)}")
     reasoner = Reasoner(kb)
     results = [case_result(c, score(kb, reasoner.trace(c, fast=True))) for c in cases]
     bands = bands_of([(r.confidence, r.top1) for r in results], EDGES)
@@ -52,13 +53,14 @@ def measure(folder: str = FOLDER, kb_dir: str | None = None, source: str = SOURC
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", default=None, help="knowledge-base folder (default: installed)")
-    parser.add_argument("--cases", default=FOLDER, help="folder under the KB's cases/")
+    parser.add_argument("--cases", nargs="+", default=list(FOLDERS),
+                        help="folders under the KB's cases/")
     parser.add_argument("--source", default=SOURCE, help="how the sentence names the set")
     parser.add_argument("--write", action="store_true", help=f"write {FILE_NAME} beside kb.yaml")
     parser.add_argument("--json", action="store_true", help="(the JSON line is always last)")
     args = parser.parse_args(argv)
-    record = measure(args.cases, args.kb, args.source)
-    print(f"{record.n} cases ({args.cases}), knowledge base {record.knowledge_base}")
+    record = measure(tuple(args.cases), args.kb, args.source)
+    print(f"{record.n} cases ({', '.join(args.cases)}), knowledge base {record.knowledge_base}")
     print(f"{'leader held at':>16} {'cases':>6} {'right':>6} {'share':>6}  95% interval")
     for band in record.bands:
         share = f"{band.right / band.n:6.0%}" if band.n else "     -"
