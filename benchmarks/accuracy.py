@@ -23,7 +23,9 @@ other case file, with ``handwritten_rules_only_on_blind_test`` for the rules wri
 (a red flag for rules fitted to the test part; profile rules exist for every value). The
 second set's test part gives the same keys with the prefix ``blind2_``, the third set's
 (2026-12-06, 82 test and 63 validation cases, both held out) with ``blind3_``; its
-validation part is the check a knowledge edit must pass before it is kept. Each set also has
+validation part is the check a knowledge edit must pass before it is kept. The three test
+parts together are the row ``test_parts_pooled`` and the flat keys ``test_parts_pooled_n``,
+``..._top1``, ``..._top3``, ``..._brier``, ``..._ece`` and so on. Each set also has
 ``ece_if_calibrated``, ``ece_p`` and ``brier_if_calibrated`` (flat for the test parts as
 ``blind_ece_if_calibrated`` and so on): what ECE and Brier would be on these cases if the
 model were calibrated, by consistency resampling (ossdx.authoring.evaluate.consistency), so
@@ -49,6 +51,8 @@ KEYS = ("n", "top1", "top3", "top1_ci95", "top3_ci95", "mean_rank", "brier", "ec
 SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning", "blind_test",
         "blind2_calibration", "blind2_test", "blind3_validation", "blind3_test")
 TUNING_SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning")
+TEST_PARTS = ("blind_test", "blind2_test", "blind3_test")
+POOLED = "test_parts_pooled"  # every blind set's test part together
 
 
 def _sets(kb: KnowledgeBase) -> dict[str, tuple[Path, str]]:
@@ -83,28 +87,41 @@ def rules_only_on_blind_test(kb: KnowledgeBase, reasoner: Reasoner) -> tuple[int
     return len(only), len({r for r in only if ".profile." not in r})
 
 
+def _row(report: dict[str, Any]) -> dict[str, Any]:
+    """The figures of one set as the benchmark reports them."""
+    row = {k: report[k] for k in KEYS}
+    row.update({k: v for k, v in report.items() if k.endswith("_outside_top3")})
+    row["reliability"] = report["reliability"]
+    cons = report.get("consistency") or {}
+    row.update({k: cons[k] for k in ("ece_if_calibrated", "ece_p", "brier_if_calibrated")
+                if k in cons})
+    if "robustness" in report:
+        rob = report["robustness"]
+        row["lr_perturbed_top1"] = rob["lr_perturbed_top1"]["mean"]
+        row["lr_perturbed_top1_min"] = rob["lr_perturbed_top1"]["min"]
+        row["findings_dropped_top1"] = rob["findings_dropped_top1"]["mean"]
+    return row
+
+
 def measure(with_robustness: bool = False, sets: tuple[str, ...] = SETS) -> dict[str, Any]:
     kb = load_knowledge_base()
     reasoner = Reasoner(kb)
     result: dict[str, Any] = {"date": str(date.today()), "kb_version": kb.version}
+    pooled = []  # the test parts of every blind set, together
     for name, (folder, split) in _sets(kb).items():
         if name not in sets or not folder.is_dir():
             continue
         cases, _ = load_cases(folder, kb, split)
-        report = evaluate(kb, cases, reasoner=reasoner,
-                          with_robustness=with_robustness and name != "seed")
-        row = {k: report[k] for k in KEYS}
-        row.update({k: v for k, v in report.items() if k.endswith("_outside_top3")})
-        row["reliability"] = report["reliability"]
-        cons = report.get("consistency") or {}
-        row.update({k: cons[k] for k in ("ece_if_calibrated", "ece_p", "brier_if_calibrated")
-                    if k in cons})
-        if "robustness" in report:
-            rob = report["robustness"]
-            row["lr_perturbed_top1"] = rob["lr_perturbed_top1"]["mean"]
-            row["lr_perturbed_top1_min"] = rob["lr_perturbed_top1"]["min"]
-            row["findings_dropped_top1"] = rob["findings_dropped_top1"]["mean"]
-        result[name] = row
+        if name in TEST_PARTS:
+            pooled += cases
+        result[name] = _row(evaluate(kb, cases, reasoner=reasoner,
+                                     with_robustness=with_robustness and name != "seed"))
+    if pooled:
+        row = _row(evaluate(kb, pooled, reasoner=reasoner))
+        result[POOLED] = row
+        result.update({f"{POOLED}_{k}": row[k] for k in (
+            "n", "top1", "top3", "top1_ci95", "top3_ci95", "brier", "ece", "wrong_conf90",
+            "ece_if_calibrated", "ece_p", "brier_if_calibrated")})
     for prefix in ("blind", "blind2", "blind3"):
         test = result.get(f"{prefix}_test")
         if test is None:
@@ -166,7 +183,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
           f"{'rank':>5} {'Brier':>6} "
           f"{'ECE':>6} {'ECEcal':>6} {'Bcal':>6} {'wr>=90':>6} {'p(tru)':>6} {'met>3':>5} "
           f"{'LR+-30%':>8} {'-30% f.':>8}")
-    for name in SETS:
+    for name in (*SETS, POOLED):
         if name not in result:
             continue
         row = result[name]
