@@ -20,6 +20,7 @@ never half-read.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -130,12 +131,21 @@ def bands_of(confidences: list[tuple[float, bool]], edges: tuple[float, ...]
 
 def load_track_record(kb_root: Path) -> TrackRecord | None:
     """The knowledge base's track record, or None when it has none. Raises :class:`InputError`
-    (file and what is wrong) for a file that is there but not a track record."""
+    (file and what is wrong) for a file that is there but not a track record. Read once per
+    version of the file (every differential the app draws quotes it)."""
     path = Path(kb_root) / FILE_NAME
-    if not path.is_file():
-        return None
     try:
-        return TrackRecord.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        stat = path.stat()
+    except OSError:
+        return None
+    return _read(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _read(path: str, mtime_ns: int, size: int) -> TrackRecord:
+    """The file at ``path`` as it was at (mtime_ns, size); errors are not cached."""
+    try:
+        return TrackRecord.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         raise InputError([Problem(Location(str(path), line),

@@ -144,12 +144,20 @@ def reliability(results: Sequence[CaseResult], bins: int = BINS) -> list[dict[st
             for i, rows in enumerate(table) if rows]
 
 
+def _ece(pairs: Sequence[tuple[float, bool]], bins: int) -> float:
+    """ECE of (leader's probability, right?) pairs: the case-weighted mean over the bins of
+    |share right - mean probability|, i.e. sum over bins of |right - sum p| / n."""
+    table: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
+    for p, right in pairs:
+        table[min(int(p * bins), bins - 1)].append((p, right))
+    return sum(abs(sum(y for _, y in cell) - sum(q for q, _ in cell))
+               for cell in table if cell) / len(pairs) if pairs else 0.0
+
+
 def expected_calibration_error(results: Sequence[CaseResult], bins: int = BINS) -> float:
     """ECE of the leader (Guo et al. 2017): the case-weighted mean, over the 10 bins of
     :func:`reliability`, of |accuracy - mean probability|."""
-    n = len(results)
-    return sum(row["n"] / n * abs(row["accuracy"] - row["confidence"])
-               for row in reliability(results, bins)) if n else 0.0
+    return _ece([(r.confidence, r.top1) for r in results], bins)
 
 
 def consistency(results: Sequence[CaseResult], *, draws: int = 1000, bins: int = BINS,
@@ -169,14 +177,8 @@ def consistency(results: Sequence[CaseResult], *, draws: int = 1000, bins: int =
     rng = random.Random(seed)
     observed = expected_calibration_error(results, bins)
     confidences = [r.confidence for r in results]
-    simulated = []
-    for _ in range(draws):
-        table: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
-        for p in confidences:
-            table[min(int(p * bins), bins - 1)].append((p, rng.random() < p))
-        simulated.append(sum(abs(sum(y for _, y in cell) - sum(q for q, _ in cell))
-                             for cell in table if cell) / len(confidences))
-    simulated.sort()
+    simulated = sorted(_ece([(p, rng.random() < p) for p in confidences], bins)
+                       for _ in range(draws))
     return {
         "draws": draws,
         "ece_if_calibrated": sum(simulated) / draws,
