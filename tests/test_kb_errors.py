@@ -74,6 +74,14 @@ BROKEN = {
         "findings/basic.yaml", "      sclerotic: {label: Sclerotic}\n",
         "      sclerotic: {label: Sclerotic}\n    aliases: {blastic: sclerotik}\n", 19,
         ["alias 'blastic' points to 'sclerotik'"]),
+    "implies_unknown_finding": (
+        "findings/basic.yaml", "      sclerotic: {label: Sclerotic}\n",
+        "      sclerotic: {label: Sclerotic, implies: {regon: rib}}\n", 18,
+        ["'density: sclerotic' implies unknown finding 'regon'", "did you mean 'region'"]),
+    "implies_unknown_value": (
+        "findings/basic.yaml", "      sclerotic: {label: Sclerotic}\n",
+        "      sclerotic: {label: Sclerotic, implies: {region: ribs}}\n", 18,
+        ["'ribs' is not a value of 'region'", "allowed: spine, rib"]),
     "number_without_range": (
         "findings/basic.yaml", "    range: [0, 50]\n", "", 35, ["needs 'range"]),
     "concept_cycle": (

@@ -80,6 +80,31 @@ def test_signs_of_a_pattern_count_once(kb_copy):
     assert gain(grouped, "beta", sclerotic, {"size_cm": 2}) == pytest.approx(1.0)
 
 
+def test_a_value_that_implies_another_counts_it_once(kb_copy):
+    """With 'density: sclerotic' declared to imply 'region: rib', beta's P(sclerotic) already
+    holds P(rib): adding the density to a rib lesion takes back LR(rib) = (30*0.8 + 10*0.4)
+    / 40 / 0.4 = 1.75, which the region had counted."""
+    region = '  - finding: region\n    p: {spine: 0.2, rib: 0.8}\n'
+    plain, implying = kb_copy(name="plain"), kb_copy(name="implying")
+    for root in (plain, implying):
+        add_profile(root, "beta", region + BETA_DENSITY)
+        add_population(root, "      rib: {label: Rib}\n",
+                       "    population: {spine: 0.6, rib: 0.4}\n")
+        add_population(root, "      sclerotic: {label: Sclerotic}\n", DENSITY_POPULATION)
+    path = implying / "findings" / "basic.yaml"
+    path.write_text(path.read_text().replace(
+        "sclerotic: {label: Sclerotic}", "sclerotic: {label: Sclerotic, implies: {region: rib}}"))
+    rib, sclerotic = {"region": "rib"}, {"density": "sclerotic"}
+    # (beta's hand-written sclerotic rule adds its own ratio to both)
+    assert gain(implying, "beta", rib, sclerotic) == pytest.approx(
+        gain(plain, "beta", rib, sclerotic) / 1.75)
+    assert gain(implying, "beta", {}, sclerotic) == pytest.approx(
+        gain(plain, "beta", {}, sclerotic))
+    # the implied value still counts on its own, and with any other value of the implier
+    assert gain(implying, "beta", {}, rib) == pytest.approx(1.75)
+    assert gain(implying, "beta", {"density": "lytic"}, rib) == pytest.approx(1.75)
+
+
 def test_shrinkage_tempers_an_estimate_more_than_a_large_study(kb_copy):
     """The same stated P gives a ratio nearer 1 as an expert estimate (n = 30) than from a
     study of 300 lesions."""

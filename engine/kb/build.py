@@ -404,6 +404,18 @@ class _Assembler:
                     self.b.error(doc, (*path, "requires", req_var), f"'{value}' is not a value "
                                  f"of '{req_var}'{did_you_mean(value, required.values)}",
                                  "unknown-value")
+        for value, spec in var.values.items():
+            for implied_var, implied in spec.implies.items():
+                where = (*path, "values", value, "implies", implied_var)
+                entailed = vocab.findings.get(implied_var)
+                if entailed is None or implied_var == var.id:
+                    self.b.error(doc, where, f"'{var.id}: {value}' implies unknown finding "
+                                 f"'{implied_var}'{did_you_mean(implied_var, vocab.findings)}",
+                                 "unknown-finding")
+                elif implied not in entailed.values:
+                    self.b.error(doc, where, f"'{implied}' is not a value of '{implied_var}'"
+                                 f"{did_you_mean(implied, entailed.values)}; "
+                                 f"{allowed(entailed.values)}", "unknown-value")
         self.check_refs(var.references, doc, path, required=False)
 
     def _relevance(self, vocab: Vocabulary) -> dict[str, Any]:
@@ -640,7 +652,7 @@ class _Assembler:
                     lr = min(max(lr, low), high)
                 self.rules.append(self._profile_rule(dx_id, finding, spec, key, lr,
                                                      dist[key.key], ref[key.key], entry,
-                                                     doc, path))
+                                                     doc, path, vocab))
         self._patterns(diagnoses, entries, keys_of)
         self._core_findings(diagnoses, stated, vocab)
         return shrunk, reference
@@ -733,7 +745,8 @@ class _Assembler:
 
     def _profile_rule(self, dx_id: str, finding: str, spec: schema.Variable,
                       key: prof.ValueKey, lr: float, p: float, ref: float,
-                      entry: schema.ProfileEntry, doc: Document, path: PathKey) -> Rule:
+                      entry: schema.ProfileEntry, doc: Document, path: PathKey,
+                      vocab: Vocabulary) -> Rule:
         location = doc.at((*path, "p", key.key)) if key.key in entry.p else doc.at(path)
         if key.low is None and key.high is None:
             atom = Atom(finding, Op.IN, frozenset({key.key}), location=location)
@@ -741,12 +754,25 @@ class _Assembler:
         else:
             atom = Atom(finding, Op.BETWEEN, low=key.low, high=key.high, location=location)
             shown = f"{key.key}{' ' + spec.unit if spec.unit else ''}"
+        when: tuple[tuple[Atom, ...], ...] = ((atom,),)
+        for other, value in _implying(vocab, finding, key.key):
+            # counted once: with 'other: value' given, its own ratio already holds this one
+            when = tuple((*conj, extra) for conj in when
+                         for extra in (Atom(other, Op.UNKNOWN, location=location,
+                                            guard=True),
+                                       Atom(other, Op.NOT_IN, frozenset({value}),
+                                            location=location, guard=True)))
+        implied = ", ".join(f"{vocab.findings[v].name}: {vocab.findings[v].values[x].label}"
+                            for v, x in spec.values[key.key].implies.items()
+                            if v in vocab.findings and x in vocab.findings[v].values) \
+            if key.key in spec.values else ""
+        also = f" It implies {implied}, which is not counted again." if implied else ""
         basis = f"n={entry.n}" if entry.basis == "study" else "expert estimate"
         return Rule(
             id=f"{dx_id}.profile.{finding}.{key.slug}", kind=Kind.EVIDENCE, target=dx_id,
             description=(f"{spec.name}: {shown}. Seen in about {p:.0%} of lesions of this "
-                         f"diagnosis against {ref:.0%} of the reference mix."),
-            when=((atom,),), lr=lr, effect="for" if lr > 1 else "against",
+                         f"diagnosis against {ref:.0%} of the reference mix.{also}"),
+            when=when, lr=lr, effect="for" if lr > 1 else "against",
             strength=f"P {p:.2f} vs {ref:.2f}, LR {lr:.3g} ({basis})",
             references=tuple(entry.references), location=location)
 
@@ -1146,3 +1172,10 @@ def concept_levels(rules: Iterable[Rule]) -> tuple[dict[str, int], list[list[str
     for node in nx.topological_sort(graph):
         level[node] = 1 + max((level[p] for p in graph.predecessors(node)), default=0)
     return level, []
+
+
+def _implying(vocab: Vocabulary, finding: str, value: str) -> list[tuple[str, str]]:
+    """The (finding, value) answers that entail ``finding: value`` (their ``implies``)."""
+    return sorted((other, given) for other, spec in vocab.findings.items()
+                  for given, meaning in spec.values.items()
+                  if meaning.implies.get(finding) == value)

@@ -50,6 +50,9 @@ class Atom:
     low: float | None = None
     high: float | None = None
     location: Location = field(default=Location("?"), compare=False, hash=False)
+    # Only keeps a ratio from being counted twice (a value 'implies' this one): not a
+    # reason the rule fired, so explanations leave it out.
+    guard: bool = False
 
     @property
     def is_concept(self) -> bool:

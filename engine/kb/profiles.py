@@ -21,6 +21,9 @@ The stated model (also in kb.yaml ``profile_model`` and README "How the ranking 
   compiled as an ordinary evidence rule ``<d>.profile.<finding>.<value>`` that fires when
   the finding has that value. Ratios within ``settings.uninformative_band`` of 1 are not
   compiled (they would not change any ranking noticeably).
+* A value may declare what it **implies** (``implies: {region: spine}`` on a compression
+  fracture): ``P(v | d)`` already holds ``P(implied | d)``, so the implied value's rule
+  does not fire while the implying value is given (the pair is counted once, as ``v``).
 
 Nothing here knows about bones: it is arithmetic over whatever the YAML states.
 """

@@ -120,6 +120,10 @@ class ValueSpec(Model):
     help: Text | None = None
     codes: Codes | None = None
     illustration: Id | None = None  # an id from illustrations.yaml
+    # Other findings' values this value entails ('compression' fracture -> region: spine).
+    # A profile states P(this value | d), which already holds P(implied value | d): the
+    # implied value's own evidence is then not counted again (engine/kb/profiles.py).
+    implies: dict[Id, str] = {}
 
 
 class Illustration(Model):

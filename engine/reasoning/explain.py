@@ -71,7 +71,7 @@ def support(kb: KnowledgeBase, rule: Rule, facts: Mapping[str, Any], trace: Trac
                     derived = kb.rule(rule_id)
                     if derived.kind is Kind.CONCEPT and derived.target == atom.var:
                         found.update(support(kb, derived, facts, trace, _seen | {atom.var}))
-            elif not atom.is_concept:
+            elif not atom.is_concept and not atom.guard:
                 found.add(_used(kb, atom, facts))
         break  # the first conjunction that holds is the reason given
     return tuple(sorted(found, key=lambda u: (u.variable.startswith(PATIENT), u)))
@@ -79,8 +79,9 @@ def support(kb: KnowledgeBase, rule: Rule, facts: Mapping[str, Any], trace: Trac
 
 def describe_rule(kb: KnowledgeBase, rule: Rule) -> str:
     """The rule's condition in words, e.g. 'Density: Lytic (lucent); Aggressive features'."""
-    alternatives = ["; ".join(describe_atom(a, kb.label_of, lambda v: _var_name(kb, v))
-                              for a in conj) for conj in rule.when]
+    alternatives = list(dict.fromkeys(
+        "; ".join(describe_atom(a, kb.label_of, lambda v: _var_name(kb, v))
+                  for a in conj if not a.guard) for conj in rule.when))
     if len(alternatives) == 1:
         return alternatives[0]
     return " OR ".join(f"({a})" for a in alternatives)
