@@ -335,10 +335,13 @@ def test_answer_buttons_show_their_whole_label(page, shipped_server):
         page.locator(f".st-key-ask-{finding}-skip").wait_for(state="detached")
 
 
-def test_no_label_of_the_workup_is_cut_short_on_a_laptop_screen(browser, shipped_server):
-    """On a laptop screen (1,366 px), no button of the work-up cuts its label short (the
-    answers list's "Withdraw" read "Withdr…"), and the probability table fits its pane."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
+@pytest.mark.parametrize("width", [1024, 1366])
+def test_no_label_of_the_workup_is_cut_short_on_a_laptop_screen(browser, shipped_server,
+                                                                 width):
+    """On a laptop screen (1,366 px, and a small one of 1,024 px with the sidebar open), no
+    button of the work-up cuts its label short (the answers list's "Withdraw" read
+    "Withdr…"), and the probability table fits its pane."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     try:
         page = context.new_page()

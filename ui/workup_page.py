@@ -235,28 +235,28 @@ def _answers(ctx: Context, unused: dict[str, str]) -> None:
         st.caption("None yet: answer the question above, or load an example.")
     for finding, value in answered.items():
         spec = kb.findings.get(finding)
-        name, control, action = st.columns([3, 6, 2.6], vertical_alignment="center")
-        if spec is None:
-            name.markdown(f"~~{safe(finding, line_start=False)}~~")
-        else:
-            name.markdown(f"**{safe(spec.name, line_start=False)}**")
-            with control:
+        name, row = st.columns([3, 8.6], vertical_alignment="center")
+        name.markdown(f"~~{safe(finding, line_start=False)}~~" if spec is None
+                      else f"**{safe(spec.name, line_start=False)}**")
+        # the answer stretches and the button keeps its width: its label is never cut short
+        with row.container(horizontal=True, gap="small", vertical_alignment="center"):
+            if spec is not None:
                 key = f"answer.{finding}"
                 if spec.type in ("number", "integer"):
                     state.seed(key, value)
                     low, high = spec.range or (None, None)
                     st.number_input(safe(spec.name), min_value=low, max_value=high, key=key,
                                     on_change=_changed, args=(finding,),
-                                    label_visibility="collapsed")
+                                    label_visibility="collapsed", width="stretch")
                 else:
                     state.seed(key, value if value in spec.values else None)
                     st.selectbox(safe(spec.name), list(spec.values), key=key,
                                  format_func=functools.partial(value_label, spec),
                                  on_change=_changed, args=(finding,),
-                                 label_visibility="collapsed")
-        label = spec.name if spec is not None else finding
-        action.button("Withdraw", key=f"withdraw.{finding}", on_click=_withdraw,
-                      args=(finding,), type="tertiary",
+                                 label_visibility="collapsed", width="stretch")
+            label = spec.name if spec is not None else finding
+            st.button("Withdraw", key=f"withdraw.{finding}", on_click=_withdraw,
+                      args=(finding,), type="tertiary", width="content",
                       help=f"Withdraw the answer to {safe(label, line_start=False)}")
         if finding in unused:
             st.caption(f"↳ not used: {safe(unused[finding], line_start=False)}")
