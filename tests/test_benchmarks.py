@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from benchmarks import calibrate, latency, questions
+import pytest
+
+from benchmarks import calibrate, check_edit, latency, questions
 
 from conftest import MINI_KB
 
@@ -50,3 +52,31 @@ def test_calibration_benchmark_chooses_by_its_stated_rule(monkeypatch, capsys):
     assert best in near
     assert best["wrong_conf90"] == min(r["wrong_conf90"] for r in near)
     assert last_json(capsys)["best"] == best
+
+
+def test_an_edit_is_kept_only_if_top1_holds_and_brier_does_not_rise(monkeypatch, capsys,
+                                                                     kb_copy):
+    """check_edit compares two knowledge bases on the validation cases (here the mini KB's
+    cases/) and keeps an edit only if top-1 does not fall and Brier does not rise."""
+    monkeypatch.setattr(check_edit, "VALIDATION", ("",))
+    same = check_edit.main(["--kb", str(MINI_KB), "--baseline", str(MINI_KB)])
+    assert same["keep"] is True
+    worse = kb_copy()
+    alpha = worse / "diagnoses" / "alpha.yaml"
+    alpha.write_text(alpha.read_text().replace("base: 0.2", "base: 0.0001"))
+    result = check_edit.main(["--kb", str(worse), "--baseline", str(MINI_KB)])
+    pooled = check_edit.POOLED
+    assert result["after"][pooled]["brier"] > result["before"][pooled]["brier"]
+    assert result["keep"] is False
+    assert "DO NOT KEEP" in capsys.readouterr().out
+    assert check_edit.main(["--kb", str(MINI_KB), "--baseline", str(worse)])["keep"] is True
+    assert last_json(capsys)["keep"] is True
+
+
+def test_check_edit_reads_the_knowledge_base_of_a_revision(tmp_path):
+    """--against REV compares with the knowledge base as committed; a revision that does not
+    exist is a clear message, not a traceback."""
+    extracted = check_edit.revision_kb("HEAD", tmp_path)
+    assert (extracted / "kb.yaml").is_file()
+    with pytest.raises(SystemExit, match="cannot read knowledge_base at 'no-such-rev'"):
+        check_edit.revision_kb("no-such-rev", tmp_path / "x")

@@ -1,0 +1,123 @@
+"""Check a knowledge edit the way docs/EVALUATION.md requires before it is kept.
+
+Scores two knowledge bases, the edited one and a baseline (a folder, or the knowledge base as
+it is at a git revision), on the validation parts (the second blind set's calibration part
+and the third's validation part: published cases held out from the knowledge) and on the
+tuning sets, and prints summary figures only, never a case. The verdict follows the stated
+rule: an edit is kept only if, on the validation parts pooled, top-1 does not fall and the
+Brier score does not rise. Record every check in docs/EVALUATION.md, kept or not.
+
+    python -m benchmarks.check_edit --against HEAD          # the edit in the working tree
+    python -m benchmarks.check_edit --baseline OLD_KB_DIR [--kb NEW_KB_DIR]
+
+Exit status 0 when the edit may be kept, 1 when it may not. The last line printed is one
+JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks.track_record import FOLDERS as VALIDATION
+from ossdx.authoring.evaluate import case_result, load_cases, summarise
+from ossdx.kb import load_knowledge_base
+from ossdx.reasoning.diagnosis import Reasoner
+from ossdx.reasoning.scoring import score
+
+ROOT = Path(__file__).resolve().parent.parent
+TUNING = ("seed", "literature", "blind/tuning")
+POOLED = "validation parts"
+SHOWN = ("n", "top1", "top3", "brier", "ece", "wrong_conf90")
+
+
+def figures(kb_dir: Path, folders: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """Summary figures of each folder (those that exist), and of the validation parts pooled."""
+    kb = load_knowledge_base(kb_dir)
+    reasoner = Reasoner(kb)
+    rows: dict[str, dict[str, Any]] = {}
+    pooled = []
+    for folder in folders:
+        path = kb.root / "cases" / folder
+        if not path.is_dir():
+            continue
+        cases = load_cases(path, kb)[0]
+        results = [case_result(c, score(kb, reasoner.trace(c, fast=True))) for c in cases]
+        if not results:
+            continue
+        summary = summarise(results)
+        rows[folder] = {key: summary[key] for key in SHOWN} | {"version": kb.version}
+        if folder in VALIDATION:
+            pooled += results
+    if pooled:
+        summary = summarise(pooled)
+        rows[POOLED] = {key: summary[key] for key in SHOWN} | {"version": kb.version}
+    return rows
+
+
+def revision_kb(revision: str, into: Path) -> Path:
+    """The knowledge_base folder as committed at ``revision``, extracted under ``into``."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", revision,
+                              "knowledge_base"], capture_output=True, check=False)
+    if archive.returncode != 0:
+        raise SystemExit(f"check_edit: cannot read knowledge_base at {revision!r}: "
+                         f"{archive.stderr.decode(errors='replace').strip()}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "knowledge_base"
+
+
+def verdict(before: dict[str, Any], after: dict[str, Any]) -> tuple[bool, str]:
+    if after["top1"] < before["top1"]:
+        return False, "top-1 fell on the validation parts"
+    if after["brier"] > before["brier"]:
+        return False, "the Brier score rose on the validation parts"
+    return True, "top-1 did not fall and the Brier score did not rise on the validation parts"
+
+
+def _row(name: str, label: str, x: dict[str, Any]) -> str:
+    return (f"{name:20s} {label:7s} {x['n']:4d} {x['top1']:7.1%} {x['top3']:7.1%} "
+            f"{x['brier']:8.5f} {x['ece']:6.3f} {x['wrong_conf90']:6d}")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kb", default=str(ROOT / "knowledge_base"),
+                        help="the edited knowledge base (default: the checkout's)")
+    base = parser.add_mutually_exclusive_group(required=True)
+    base.add_argument("--against", metavar="REV", help="baseline: knowledge_base at this git "
+                      "revision (HEAD: the last commit, so the edit is the working tree's)")
+    base.add_argument("--baseline", metavar="DIR", help="baseline: this knowledge-base folder")
+    parser.add_argument("--json", action="store_true", help="(the JSON line is always last)")
+    args = parser.parse_args(argv)
+    folders = (*VALIDATION, *TUNING)
+    with tempfile.TemporaryDirectory(prefix="ossdx-check-") as tmp:
+        old_dir = Path(args.baseline) if args.baseline else revision_kb(args.against, Path(tmp))
+        before = figures(old_dir, folders)
+        after = figures(Path(args.kb), folders)
+    if POOLED not in before or POOLED not in after:
+        raise SystemExit("check_edit: no validation cases under "
+                         f"{', '.join(VALIDATION)} in both knowledge bases")
+    keep, reason = verdict(before[POOLED], after[POOLED])
+    print(f"{'set':20s} {'':7s} {'n':>4s} {'top-1':>7s} {'top-3':>7s} {'Brier':>8s} "
+          f"{'ECE':>6s} {'wr>=90':>6s}")
+    for name in (POOLED, *folders):
+        if name in before and name in after:
+            print(_row(name, "before", before[name]))
+            print(_row("", "after", after[name]))
+    print(f"before: {before[POOLED]['version']}  after: {after[POOLED]['version']}")
+    print(f"{'KEEP' if keep else 'DO NOT KEEP'}: {reason}")
+    result = {"keep": keep, "reason": reason, "before": before, "after": after}
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main()["keep"] else 1)
