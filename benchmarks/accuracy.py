@@ -23,8 +23,9 @@ other case file, with ``handwritten_rules_only_on_blind_test`` for the rules wri
 (a red flag for rules fitted to the test part; profile rules exist for every value). The
 second set's test part gives the same keys with the prefix ``blind2_``, the third set's
 (2026-12-06, 82 test and 63 validation cases, both held out) with ``blind3_``; its
-validation part is the check a knowledge edit must pass before it is kept. The three test
-parts together are the row ``test_parts_pooled`` and the flat keys ``test_parts_pooled_n``,
+validation part is the check a knowledge edit must pass before it is kept; the fourth set's
+(committed at the end of stop 24, the same two parts) with ``blind4_``. The test parts
+together are the row ``test_parts_pooled`` and the flat keys ``test_parts_pooled_n``,
 ``..._top1``, ``..._top3``, ``..._brier``, ``..._ece`` and so on. Each set also has
 ``ece_if_calibrated``, ``ece_p`` and ``brier_if_calibrated`` (flat for the test parts as
 ``blind_ece_if_calibrated`` and so on): what ECE and Brier would be on these cases if the
@@ -49,9 +50,10 @@ REPORTED = Path(__file__).resolve().parent / "reported.json"
 KEYS = ("n", "top1", "top3", "top1_ci95", "top3_ci95", "mean_rank", "brier", "ece",
         "wrong_conf90", "mean_p_truth")
 SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning", "blind_test",
-        "blind2_calibration", "blind2_test", "blind3_validation", "blind3_test")
+        "blind2_calibration", "blind2_test", "blind3_validation", "blind3_test",
+        "blind4_validation", "blind4_test")
 TUNING_SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning")
-TEST_PARTS = ("blind_test", "blind2_test", "blind3_test")
+TEST_PARTS = ("blind_test", "blind2_test", "blind3_test", "blind4_test")
 POOLED = "test_parts_pooled"  # every blind set's test part together
 
 
@@ -67,6 +69,8 @@ def _sets(kb: KnowledgeBase) -> dict[str, tuple[Path, str]]:
         "blind2_test": (cases / "blind2" / "test", "all"),
         "blind3_validation": (cases / "blind3" / "validation", "all"),
         "blind3_test": (cases / "blind3" / "test", "all"),
+        "blind4_validation": (cases / "blind4" / "validation", "all"),
+        "blind4_test": (cases / "blind4" / "test", "all"),
     }
 
 
@@ -122,7 +126,7 @@ def measure(with_robustness: bool = False, sets: tuple[str, ...] = SETS) -> dict
         result.update({f"{POOLED}_{k}": row[k] for k in (
             "n", "top1", "top3", "top1_ci95", "top3_ci95", "brier", "ece", "wrong_conf90",
             "ece_if_calibrated", "ece_p", "brier_if_calibrated")})
-    for prefix in ("blind", "blind2", "blind3"):
+    for prefix in ("blind", "blind2", "blind3", "blind4"):
         test = result.get(f"{prefix}_test")
         if test is None:
             continue
@@ -155,7 +159,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
     stamp = f"KB {result['kb_version']}, {result['date']}"
     panels = [reliability_chart(tuning, title=f"Tuning sets pooled ({n_tuning} cases), {stamp}")]
     for name, label in (("blind_test", "Blind test part"), ("blind2_test", "Blind set 2, test"),
-                        ("blind3_test", "Blind set 3, test")):
+                        ("blind3_test", "Blind set 3, test"),
+                        ("blind4_test", "Blind set 4, test")):
         if name in result:
             test = result[name]
             panels.append(reliability_chart(

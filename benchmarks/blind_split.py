@@ -13,6 +13,10 @@ split half and half, the odd one to the first part).
   odd case of each truth goes to it and the part that reports is the larger) and
   ``validation`` (held out from the knowledge editor; its summary figures are the check a
   knowledge edit must pass before it is kept), salt ``ossdx-blind3-2026:``.
+* ``blind4`` (2026-12, the fourth round, 145 cases): ``test`` and ``validation`` as for
+  ``blind3``, both held out, salt ``ossdx-blind4-2026:``. Committed at the end of stop 24,
+  after that stop's knowledge edits, so that its first measurement is of knowledge that never
+  met it.
 
 Each rule was applied once, when its set was committed (docs/EVALUATION.md);
 ``tests/test_evaluation.py`` checks that the committed folders still follow it. Run as a
@@ -72,7 +76,8 @@ class BlindSet:
 
 SETS = {s.name: s for s in (BlindSet("blind", "ossdx-blind-2026:", ("tuning", "test")),
                             BlindSet("blind2", "ossdx-blind2-2026:", ("calibration", "test")),
-                            BlindSet("blind3", "ossdx-blind3-2026:", ("test", "validation")))}
+                            BlindSet("blind3", "ossdx-blind3-2026:", ("test", "validation")),
+                            BlindSet("blind4", "ossdx-blind4-2026:", ("test", "validation")))}
 
 
 def main(argv: list[str] | None = None) -> int:
