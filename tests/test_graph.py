@@ -134,6 +134,8 @@ def test_negations_are_marked(kb, graph):
     for rule in kb.rules:
         for conj in rule.when:
             for atom in conj:
+                if atom.guard:  # drawn as an 'implies' edge between values instead
+                    continue
                 if atom.op is Op.NO_CONCEPT:
                     edge = (f"concept:{atom.var}", f"rule:{rule.id}")
                 elif atom.op in (Op.NOT_IN, Op.EXCLUDES) and atom.var == "modalities":
@@ -156,6 +158,22 @@ def test_negations_are_marked(kb, graph):
         if not negated_elsewhere:
             for value in atom.values:
                 assert graph.edges[f"modality:{value}", f"rule:{rule.id}"]["negated"] is False
+
+
+
+def test_an_entailment_is_an_edge_between_values_not_a_condition(kb, graph):
+    """A compression fracture implies the spine: the graph draws that as an 'implies' edge
+    from value to value, and the region rule it keeps from counting twice does not list the
+    fracture among its conditions."""
+    edge = graph.edges["value:fracture=compression", "value:region=spine"]
+    assert edge["kind"] == "implies"
+    region_rules = [r for r in kb.rules if r.id.endswith(".profile.region.spine")]
+    assert region_rules
+    for rule in region_rules:
+        readers = set(graph.predecessors(f"rule:{rule.id}"))
+        assert "value:region=spine" in readers
+        assert not any(node.startswith(("finding:fracture", "value:fracture="))
+                       for node in readers), rule.id
 
 
 # ============================================================================ filters

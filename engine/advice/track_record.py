@@ -4,9 +4,9 @@ knowledge: the measured track record shown beside every differential.
 A model's probability is a claim; the track record is the check. ``python -m
 benchmarks.track_record`` scores published cases that the knowledge was never edited
 against (by default the second blind set's calibration part and the third and fourth
-sets' validation parts), groups them by the probability their leader was held at, counts how many leaders
-were right, and writes the counts to ``track_record.json`` beside the knowledge base's
-``kb.yaml``. This module reads that file and says, for the leader in front of the user, what
+sets' validation parts), groups them by the probability their leader was held at, counts
+how many leaders were right, and writes the counts to ``track_record.json`` beside the
+knowledge base's ``kb.yaml``. This module reads that file and says, for the leader in front of the user, what
 happened to leaders held like it: "leaders held at 60% to 80% were right in 21 of 28 ...: 75%
 (95% interval 57-87%)".
 

@@ -7,7 +7,9 @@ Nodes (attribute ``kind``, and a readable ``label``):
 * ``concept:<id>`` a derived concept, ``rule:<id>`` a rule of any kind;
 * ``diagnosis:<id>``, ``pitfall:<id>``, ``recommendation:<id>`` what rules conclude.
 
-Edges run the way reasoning flows: a finding to its values (``has_value``); a condition to the
+Edges run the way reasoning flows: a finding to its values (``has_value``); a value to a value
+of another finding that it entails (``implies``: a compression fracture implies the spine, whose
+own ratio then does not count again); a condition to the
 rule that reads it (``condition``; ``negated`` for ``{not: ...}``, ``without_concept`` and
 ``without_modality``; numeric tests carry their ``test``); a rule to what it concludes
 (``derives`` a concept, ``evidence`` for or against a diagnosis with ``lr`` and ``effect``,
@@ -80,6 +82,11 @@ def build_graph(kb: KnowledgeBase) -> nx.DiGraph:
                            label=f"{spec.name}: {value_spec.label}")
             graph.add_edge(node_id("finding", finding), value_id(finding, value),
                            kind="has_value")
+    for finding, spec in kb.findings.items():
+        for value, value_spec in spec.values.items():
+            for implied_var, implied in value_spec.implies.items():
+                graph.add_edge(value_id(finding, value), value_id(implied_var, implied),
+                               kind="implies")
     for concept, concept_spec in kb.concepts.items():
         graph.add_node(node_id("concept", concept), kind="concept", label=concept_spec.name)
     for dx, dx_spec in kb.diagnoses.items():
@@ -101,6 +108,8 @@ def _add_rule(graph: nx.DiGraph, kb: KnowledgeBase, rule: Rule) -> None:
                    location=str(rule.location))
     for conj in rule.when:
         for atom in conj:
+            if atom.guard:  # the value entailing this one is drawn as an 'implies' edge
+                continue
             for source, condition_attrs in _conditions(kb, graph, atom):
                 _add_condition(graph, source, rid, condition_attrs)
     kind, edge_kind = CONCLUSION[rule.kind]
