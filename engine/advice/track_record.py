@@ -6,9 +6,9 @@ benchmarks.track_record`` scores published cases that the knowledge was never ed
 against (by default the second blind set's calibration part and the third and fourth
 sets' validation parts), groups them by the probability their leader was held at, counts
 how many leaders were right, and writes the counts to ``track_record.json`` beside the
-knowledge base's ``kb.yaml``. This module reads that file and says, for the leader in front of the user, what
-happened to leaders held like it: "leaders held at 60% to 80% were right in 21 of 28 ...: 75%
-(95% interval 57-87%)".
+knowledge base's ``kb.yaml``. This module reads that file and says, for the leader in front
+of the user, what happened to leaders held like it: "leaders held at 60% to 80% were right
+in 32 of 42 ...: 76% (95% interval 61-87%)".
 
 The file is a measurement, not knowledge: it is JSON (the loader reads YAML only, so it
 does not change the knowledge base's fingerprint) and it names the knowledge-base version it
