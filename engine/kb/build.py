@@ -633,6 +633,7 @@ class _Assembler:
                      for f, dists in stated.items()}
         shrunk: dict[str, dict[str, dict[str, float]]] = {}
         low, high = settings.lr_limits
+        implied_by = _implied_by(vocab)
         for (dx_id, finding), (entry, doc, path) in entries.items():
             n = entry.n if entry.basis == "study" and entry.n else settings.expert_n
             ref = reference[finding]
@@ -652,7 +653,7 @@ class _Assembler:
                     lr = min(max(lr, low), high)
                 self.rules.append(self._profile_rule(dx_id, finding, spec, key, lr,
                                                      dist[key.key], ref[key.key], entry,
-                                                     doc, path, vocab))
+                                                     doc, path, vocab, implied_by))
         self._patterns(diagnoses, entries, keys_of)
         self._core_findings(diagnoses, stated, vocab)
         return shrunk, reference
@@ -746,7 +747,8 @@ class _Assembler:
     def _profile_rule(self, dx_id: str, finding: str, spec: schema.Variable,
                       key: prof.ValueKey, lr: float, p: float, ref: float,
                       entry: schema.ProfileEntry, doc: Document, path: PathKey,
-                      vocab: Vocabulary) -> Rule:
+                      vocab: Vocabulary,
+                      implied_by: Mapping[tuple[str, str], list[tuple[str, str]]]) -> Rule:
         location = doc.at((*path, "p", key.key)) if key.key in entry.p else doc.at(path)
         if key.low is None and key.high is None:
             atom = Atom(finding, Op.IN, frozenset({key.key}), location=location)
@@ -755,7 +757,7 @@ class _Assembler:
             atom = Atom(finding, Op.BETWEEN, low=key.low, high=key.high, location=location)
             shown = f"{key.key}{' ' + spec.unit if spec.unit else ''}"
         when: tuple[tuple[Atom, ...], ...] = ((atom,),)
-        for other, value in _implying(vocab, finding, key.key):
+        for other, value in implied_by.get((finding, key.key), ()):
             # counted once: with 'other: value' given, its own ratio already holds this one
             when = tuple((*conj, extra) for conj in when
                          for extra in (Atom(other, Op.UNKNOWN, location=location,
@@ -1174,8 +1176,11 @@ def concept_levels(rules: Iterable[Rule]) -> tuple[dict[str, int], list[list[str
     return level, []
 
 
-def _implying(vocab: Vocabulary, finding: str, value: str) -> list[tuple[str, str]]:
-    """The (finding, value) answers that entail ``finding: value`` (their ``implies``)."""
-    return sorted((other, given) for other, spec in vocab.findings.items()
-                  for given, meaning in spec.values.items()
-                  if meaning.implies.get(finding) == value)
+def _implied_by(vocab: Vocabulary) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """For each ``(finding, value)``, the answers that entail it (their ``implies``)."""
+    result: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for other, spec in vocab.findings.items():
+        for given, meaning in spec.values.items():
+            for finding, value in meaning.implies.items():
+                result.setdefault((finding, value), []).append((other, given))
+    return {key: sorted(found) for key, found in result.items()}
