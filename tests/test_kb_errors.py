@@ -82,6 +82,10 @@ BROKEN = {
         "findings/basic.yaml", "      sclerotic: {label: Sclerotic}\n",
         "      sclerotic: {label: Sclerotic, implies: {region: ribs}}\n", 18,
         ["'ribs' is not a value of 'region'", "allowed: spine, rib"]),
+    "implies_its_own_finding": (
+        "findings/basic.yaml", "      sclerotic: {label: Sclerotic}\n",
+        "      sclerotic: {label: Sclerotic, implies: {density: lytic}}\n", 18,
+        ["'density: sclerotic' cannot imply a value of its own finding"]),
     "number_without_range": (
         "findings/basic.yaml", "    range: [0, 50]\n", "", 35, ["needs 'range"]),
     "concept_cycle": (

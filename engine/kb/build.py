@@ -408,7 +408,10 @@ class _Assembler:
             for implied_var, implied in spec.implies.items():
                 where = (*path, "values", value, "implies", implied_var)
                 entailed = vocab.findings.get(implied_var)
-                if entailed is None or implied_var == var.id:
+                if implied_var == var.id:
+                    self.b.error(doc, where, f"'{var.id}: {value}' cannot imply a value of its "
+                                 "own finding; 'implies' names another finding", "bad-spec")
+                elif entailed is None:
                     self.b.error(doc, where, f"'{var.id}: {value}' implies unknown finding "
                                  f"'{implied_var}'{did_you_mean(implied_var, vocab.findings)}",
                                  "unknown-finding")
