@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ossdx.authoring.lint import validate_folder
+from ossdx.core.errors import Severity
 from ossdx.kb import load_knowledge_base
 from ossdx.reasoning.cases import make_case
 from ossdx.reasoning.diagnosis import Reasoner
@@ -103,6 +105,28 @@ def test_a_value_that_implies_another_counts_it_once(kb_copy):
     # the implied value still counts on its own, and with any other value of the implier
     assert gain(implying, "beta", {}, rib) == pytest.approx(1.75)
     assert gain(implying, "beta", {"density": "lytic"}, rib) == pytest.approx(1.75)
+
+
+def test_an_implying_value_likelier_than_what_it_implies_is_a_warning(kb_copy):
+    """Every sclerotic lesion would be a rib lesion, so P(sclerotic | beta) = 0.9 cannot
+    exceed P(rib | beta) = 0.8: validate warns at beta's density entry; at 0.7 it does not."""
+    region = '  - finding: region\n    p: {spine: 0.2, rib: 0.8}\n'
+    consistent = BETA_DENSITY.replace("lytic: 0.1, sclerotic: 0.9", "lytic: 0.3, sclerotic: 0.7")
+    bad, good = kb_copy(name="bad"), kb_copy(name="good")
+    for root, density in ((bad, BETA_DENSITY), (good, consistent)):
+        add_profile(root, "beta", region + density)
+        path = root / "findings" / "basic.yaml"
+        path.write_text(path.read_text().replace(
+            "sclerotic: {label: Sclerotic}",
+            "sclerotic: {label: Sclerotic, implies: {region: rib}}"))
+    lines = (bad / "diagnoses" / "beta.yaml").read_text().splitlines()
+    entry_line = lines.index("  - finding: density") + 1
+    warned = [p for p in validate_folder(bad) if p.code == "implies-inconsistent"]
+    assert [(p.location.file, p.location.line, p.severity) for p in warned] == [
+        ("bad/diagnoses/beta.yaml", entry_line, Severity.WARNING)]
+    assert "P(density: sclerotic | beta) = 0.9 exceeds P(region: rib) = 0.8" \
+        in warned[0].message
+    assert not [p for p in validate_folder(good) if p.code == "implies-inconsistent"]
 
 
 def test_shrinkage_tempers_an_estimate_more_than_a_large_study(kb_copy):

@@ -659,7 +659,32 @@ class _Assembler:
                                                      doc, path, vocab, implied_by))
         self._patterns(diagnoses, entries, keys_of)
         self._core_findings(diagnoses, stated, vocab)
+        self._entailments(stated, entries, vocab)
         return shrunk, reference
+
+    def _entailments(self, stated: Mapping[str, Mapping[str, Mapping[str, float]]],
+                     entries: Mapping[tuple[str, str], tuple[schema.ProfileEntry, Document,
+                                                             PathKey]],
+                     vocab: Vocabulary) -> None:
+        """Warn where a profile makes an implying value likelier than what it implies.
+
+        If ``a`` implies ``b``, every lesion with ``a`` has ``b``, so ``P(a | d) <= P(b | d)``.
+        Only findings asked under the same ``ask_when`` are compared: their probabilities
+        are over the same lesions."""
+        for (implied, value), impliers in _implied_by(vocab).items():
+            for finding, given in impliers:
+                if vocab.findings[finding].ask_when != vocab.findings[implied].ask_when:
+                    continue
+                for dx_id, dist in stated.get(finding, {}).items():
+                    target = stated.get(implied, {}).get(dx_id)
+                    if target is None or dist[given] <= target[value] + 1e-9:
+                        continue
+                    _, doc, path = entries[(dx_id, finding)]
+                    self.b.warn(doc, path, f"P({finding}: {given} | {dx_id}) = "
+                                f"{dist[given]:.3g} exceeds P({implied}: {value}) = "
+                                f"{target[value]:.3g}, yet '{given}' implies '{value}' "
+                                "(findings/*.yaml implies): raise the second or lower the "
+                                "first", "implies-inconsistent")
 
     def _population(self, finding: str, vocab: Vocabulary,
                     keys_of: Mapping[str, list[prof.ValueKey]]) -> dict[str, float] | None:
