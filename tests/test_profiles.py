@@ -129,6 +129,73 @@ def test_an_implying_value_likelier_than_what_it_implies_is_a_warning(kb_copy):
     assert not [p for p in validate_folder(good) if p.code == "implies-inconsistent"]
 
 
+ALPHA_SITED = ('  - finding: region\n    p: {spine: 0.5, rib: 0.5}\n'
+               '  - finding: cortical_breach\n    p: {"yes": 0.2, "no": 0.8}\n'
+               '  - finding: cortical_breach\n    given: {region: rib}\n'
+               '    p: {"yes": 0.6, "no": 0.4}\n')
+BETA_BREACH = '  - finding: cortical_breach\n    p: {"yes": 0.5, "no": 0.5}\n'
+
+
+def test_a_sign_stated_per_site_is_weighed_against_the_mix_at_that_site(kb_copy):
+    """Alpha breaches the cortex in 60 % of rib lesions and 20 % of the others (half each);
+    beta in 50 % anywhere (its sites follow the region's reference, alpha's). In the rib
+    the reference is (0.2*0.5*0.6 + 0.3*0.5*0.5) / (0.2*0.5 + 0.3*0.5) = 0.54, so alpha's
+    LR is ((30*0.6 + 10*0.54)/40) / 0.54; in the spine R = 0.38 and alpha's LR is
+    ((30*0.2 + 10*0.38)/40) / 0.38; with the site not given alpha's marginal 0.4 meets
+    R = (0.2*0.4 + 0.3*0.5)/0.5 = 0.46. The hand rules on the breach fire alike
+    everywhere, so ratios of gains isolate the profile."""
+    root = kb_copy()
+    add_profile(root, "alpha", ALPHA_SITED)
+    add_profile(root, "beta", BETA_BREACH)
+    breach = {"cortical_breach": "yes"}
+    rib, spine, unknown = (gain(root, dx, base, breach)
+                           for dx, base in (("alpha", {"region": "rib"}),
+                                            ("alpha", {"region": "spine"}), ("alpha", {})))
+    in_rib = (30 * 0.6 + 10 * 0.54) / 40 / 0.54
+    in_spine = (30 * 0.2 + 10 * 0.38) / 40 / 0.38
+    marginal = (30 * 0.4 + 10 * 0.46) / 40 / 0.46
+    assert rib / spine == pytest.approx(in_rib / in_spine)
+    assert unknown / spine == pytest.approx(marginal / in_spine)
+    # beta states no site, yet its ratio follows each site's reference
+    beta_rib = gain(root, "beta", {"region": "rib"}, breach)
+    beta_spine = gain(root, "beta", {"region": "spine"}, breach)
+    assert beta_rib / beta_spine == pytest.approx(
+        ((30 * 0.5 + 10 * 0.54) / 40 / 0.54) / ((30 * 0.5 + 10 * 0.38) / 40 / 0.38))
+    kb = load_knowledge_base(root)
+    explained = next(r for r in kb.rules if r.id == "alpha.profile.cortical_breach.yes.at_rib")
+    assert "in the rib against 54% of the reference mix there" in explained.description
+
+
+@pytest.mark.parametrize(("entries", "words"), [
+    ('  - finding: cortical_breach\n    given: {region: rib}\n    p: {"yes": 0.6, "no": 0.4}\n',
+     ["no plain entry of it for the other sites"]),
+    (ALPHA_SITED.replace("given: {region: rib}", "given: {region: liver}"),
+     ["'liver' is not a value of 'region'"]),
+    (ALPHA_SITED.replace("given: {region: rib}", "given: {density: lytic}")
+     + '  - finding: density\n    p: {lytic: 0.5, sclerotic: 0.5}\n',
+     []),
+    (ALPHA_SITED.replace("given: {region: rib}", "given: {cortical_breach: \"yes\"}"),
+     ["'given' must name another one-choice finding"]),
+    (ALPHA_SITED.replace("given: {region: rib}", "given: {region: [spine, rib]}"),
+     ["names every value of 'region'"]),
+])
+def test_a_wrong_given_is_reported_at_its_line(kb_copy, entries, words):
+    """A 'given' without the plain entry, with an unknown site, naming the finding itself or
+    every site is an error at the entry; a 'given' over another one-choice finding is
+    allowed."""
+    root = kb_copy()
+    add_profile(root, "alpha", entries)
+    problems = [p for p in validate_folder(root) if p.severity is Severity.ERROR]
+    if not words:
+        assert problems == []
+        return
+    lines = (root / "diagnoses" / "alpha.yaml").read_text().splitlines()
+    sited = next(i for i, line in enumerate(lines) if "given:" in line)
+    assert any(p.location.file == "kb/diagnoses/alpha.yaml"
+               and p.location.line in (sited, sited + 1)
+               and all(w in p.message for w in words) for p in problems), problems
+
+
 def test_shrinkage_tempers_an_estimate_more_than_a_large_study(kb_copy):
     """The same stated P gives a ratio nearer 1 as an expert estimate (n = 30) than from a
     study of 300 lesions."""

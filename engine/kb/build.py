@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -612,10 +613,11 @@ class _Assembler:
                                               dict[str, dict[str, float]]]:
         """Check every profile, compute the references and compile the profile rules
         (:mod:`ossdx.kb.profiles` states the model). Returns the shrunk profiles
-        (diagnosis -> finding -> value -> P') and the references (finding -> value -> R)."""
-        settings = self.manifest.settings
+        (diagnosis -> finding -> value -> P') and the references (finding -> value -> R);
+        for a site-dependent finding, the marginals (the site not given)."""
         stated: dict[str, dict[str, dict[str, float]]] = {}  # finding -> dx -> distribution
-        entries: dict[tuple[str, str], tuple[schema.ProfileEntry, Document, PathKey]] = {}
+        entries: dict[tuple[str, str], Entry] = {}
+        sited: dict[tuple[str, str, Cell], Entry] = {}  # entries with 'given'
         keys_of: dict[str, list[prof.ValueKey]] = {}
         for parsed in self.docs("diagnoses"):
             dx: schema.DiagnosisFile = parsed.model
@@ -624,43 +626,147 @@ class _Assembler:
             for i, entry in enumerate(dx.profile):
                 path: PathKey = ("profile", i)
                 distribution = self._profile_entry(entry, parsed.doc, path, vocab, keys_of)
-                if distribution is None:
+                cell = self._given_cell(entry, parsed.doc, path, vocab)
+                if distribution is None or cell is None:
                     continue
-                if (dx.id, entry.finding) in entries:
+                found = Entry(entry, parsed.doc, path, distribution)
+                if cell[1]:
+                    if (dx.id, entry.finding, cell) in sited:
+                        self.b.error(parsed.doc, (*path, "given"), f"'{entry.finding}' is "
+                                     "stated twice for these sites", "duplicate-id")
+                    sited[(dx.id, entry.finding, cell)] = found
+                elif (dx.id, entry.finding) in entries:
                     self.b.error(parsed.doc, (*path, "finding"), f"'{entry.finding}' is "
                                  "stated twice in this profile", "duplicate-id")
-                    continue
-                stated.setdefault(entry.finding, {})[dx.id] = distribution
-                entries[(dx.id, entry.finding)] = (entry, parsed.doc, path)
+                else:
+                    stated.setdefault(entry.finding, {})[dx.id] = distribution
+                    entries[(dx.id, entry.finding)] = found
         reference = {f: self._population(f, vocab, keys_of) or prof.reference(dists, priors)
                      for f, dists in stated.items()}
+        situations = self._situations(sited, entries, stated, reference, priors, vocab)
         shrunk: dict[str, dict[str, dict[str, float]]] = {}
-        low, high = settings.lr_limits
         implied_by = _implied_by(vocab)
-        for (dx_id, finding), (entry, doc, path) in entries.items():
-            n = entry.n if entry.basis == "study" and entry.n else settings.expert_n
-            ref = reference[finding]
-            spec = vocab.findings[finding]
-            dist = {k: prof.shrunk(p, ref[k], n, settings.profile_pseudo_count)
-                    for k, p in stated[finding][dx_id].items()}
-            shrunk.setdefault(dx_id, {})[finding] = dist
-            for key in keys_of[finding]:
-                lr = dist[key.key] / ref[key.key]
-                if not prof.informative(lr, settings.uninformative_band):
-                    continue
-                if not low <= lr <= high:
-                    self.b.warn(doc, (*path, "p"), f"the ratio of '{finding}: {key.key}' for "
-                                f"'{dx_id}' is {lr:.3g}, outside {low:g} to {high:g} "
-                                "(settings.lr_limits): it was clipped; cite a larger study "
-                                "or temper the figure", "lr-range")
-                    lr = min(max(lr, low), high)
-                self.rules.append(self._profile_rule(dx_id, finding, spec, key, lr,
-                                                     dist[key.key], ref[key.key], entry,
-                                                     doc, path, vocab, implied_by))
-        self._patterns(diagnoses, entries, keys_of)
+        for (dx_id, finding), found in entries.items():
+            by_site = situations.get(finding)
+            if by_site is None:
+                shrunk.setdefault(dx_id, {})[finding] = self._profile_rules(
+                    dx_id, finding, found, stated[finding][dx_id], reference[finding],
+                    prof.Situation(None), vocab, keys_of, implied_by)
+                continue
+            for situation, (dists, ref) in by_site.items():
+                cell = (situation.site, situation.cell) if situation.cell else None
+                used = sited.get((dx_id, finding, cell), found) if cell else found
+                dist = self._profile_rules(dx_id, finding, used, dists[dx_id], ref, situation,
+                                           vocab, keys_of, implied_by)
+                if cell is None:
+                    shrunk.setdefault(dx_id, {})[finding] = dist
+                    reference[finding] = ref
+        self._patterns(diagnoses, {k: (e.entry, e.doc, e.path) for k, e in entries.items()},
+                       keys_of)
         self._core_findings(diagnoses, stated, vocab)
-        self._entailments(stated, entries, vocab)
+        marginal = {f: next(dists for k, (dists, _) in by_site.items() if k.cell is None)
+                    for f, by_site in situations.items()}
+        self._entailments({f: marginal.get(f, dists) for f, dists in stated.items()},
+                          {k: (e.entry, e.doc, e.path) for k, e in entries.items()}, vocab)
         return shrunk, reference
+
+    def _given_cell(self, entry: schema.ProfileEntry, doc: Document, path: PathKey,
+                    vocab: Vocabulary) -> Cell | None:
+        """The finding and values of the entry's ``given`` (no values: a plain entry), or
+        None after an error."""
+        if not entry.given:
+            return ("", frozenset())
+        where = (*path, "given")
+        if len(entry.given) != 1:
+            self.b.error(doc, where, "'given' names one finding, such as "
+                         "'{region: [rib, skull]}'", "bad-given")
+            return None
+        ((name, values),) = entry.given.items()
+        spec = vocab.findings.get(name)
+        if spec is None or spec.type != "choice" or name == entry.finding:
+            self.b.error(doc, (*where, name), f"'given' must name another one-choice finding "
+                         f"(such as region), not '{name}'"
+                         f"{did_you_mean(name, vocab.findings) if spec is None else ''}",
+                         "bad-given")
+            return None
+        items = values if isinstance(values, list) else [values]
+        bad = [v for v in items if v not in spec.values]
+        if bad or not items:
+            self.b.error(doc, (*where, name), f"'{bad[0] if bad else ''}' is not a value of "
+                         f"'{name}'{did_you_mean(bad[0], spec.values) if bad else ''}; "
+                         f"{allowed(list(spec.values))}", "unknown-value")
+            return None
+        if len(set(items)) == len(spec.values):
+            self.b.error(doc, (*where, name), "'given' names every value of "
+                         f"'{name}': state the plain entry instead", "bad-given")
+            return None
+        return (name, frozenset(items))
+
+    def _situations(self, sited: Mapping[tuple[str, str, Cell], Entry],
+                    entries: Mapping[tuple[str, str], Entry],
+                    stated: Mapping[str, Mapping[str, Mapping[str, float]]],
+                    reference: Mapping[str, Mapping[str, float]], priors: Mapping[str, float],
+                    vocab: Vocabulary) -> dict[str, dict[prof.Situation, tuple[
+                        dict[str, dict[str, float]], dict[str, float]]]]:
+        """For each finding stated per site: its cells checked, and every situation's
+        distributions and reference (:func:`ossdx.kb.profiles.situated`)."""
+        cells_of: dict[str, list[Cell]] = {}
+        for (dx_id, finding, cell), found in sited.items():
+            if (dx_id, finding) not in entries:
+                self.b.error(found.doc, found.path, f"'{dx_id}' states '{finding}' for some "
+                             "sites but has no plain entry of it for the other sites; add "
+                             "one (without 'given')", "bad-given")
+                continue
+            cells = cells_of.setdefault(finding, [])
+            names = {name for name, _ in [*cells, cell]}
+            clash = next((c for c in cells if c != cell and c[1] & cell[1]), None)
+            if len(names) > 1 or clash is not None:
+                self.b.error(found.doc, (*found.path, "given"), f"the sites of '{finding}' "
+                             "must be the same or disjoint in every profile that states it per "
+                             f"site, over one finding ({', '.join(sorted(names))} here)",
+                             "bad-given")
+            elif cell not in cells:
+                cells.append(cell)
+        result = {}
+        for finding, cells in cells_of.items():
+            site = cells[0][0]
+            dists = stated[finding]
+            default = reference.get(site) or {v: 1 / len(vocab.findings[site].values)
+                                              for v in vocab.findings[site].values}
+            share = {d: stated.get(site, {}).get(d, default) for d in dists}
+            given = {(d, c[1]): found.distribution for (d, f, c), found in sited.items()
+                     if f == finding and (d, f) in entries}
+            result[finding] = prof.situated(dists, given, share, priors,
+                                            [values for _, values in cells], site)
+        return result
+
+    def _profile_rules(self, dx_id: str, finding: str, found: Entry, raw: Mapping[str, float],
+                       ref: Mapping[str, float], situation: prof.Situation,
+                       vocab: Vocabulary, keys_of: Mapping[str, list[prof.ValueKey]],
+                       implied_by: Mapping[tuple[str, str], list[tuple[str, str]]],
+                       ) -> dict[str, float]:
+        """Compile one diagnosis's rules of one finding in one situation; returns P'."""
+        settings = self.manifest.settings
+        low, high = settings.lr_limits
+        entry = found.entry
+        n = entry.n if entry.basis == "study" and entry.n else settings.expert_n
+        dist = {k: prof.shrunk(p, ref[k], n, settings.profile_pseudo_count)
+                for k, p in raw.items()}
+        for key in keys_of[finding]:
+            lr = dist[key.key] / ref[key.key]
+            if not prof.informative(lr, settings.uninformative_band):
+                continue
+            if not low <= lr <= high:
+                self.b.warn(found.doc, (*found.path, "p"), f"the ratio of '{finding}: "
+                            f"{key.key}' for '{dx_id}' is {lr:.3g}, outside {low:g} to "
+                            f"{high:g} (settings.lr_limits): it was clipped; cite a larger "
+                            "study or temper the figure", "lr-range")
+                lr = min(max(lr, low), high)
+            self.rules.append(self._profile_rule(dx_id, finding, vocab.findings[finding], key,
+                                                 lr, dist[key.key], ref[key.key], entry,
+                                                 found.doc, found.path, vocab, implied_by,
+                                                 situation))
+        return dist
 
     def _entailments(self, stated: Mapping[str, Mapping[str, Mapping[str, float]]],
                      entries: Mapping[tuple[str, str], tuple[schema.ProfileEntry, Document,
@@ -673,11 +779,12 @@ class _Assembler:
         are over the same lesions."""
         for (implied, value), impliers in _implied_by(vocab).items():
             for finding, given in impliers:
-                if vocab.findings[finding].ask_when != vocab.findings[implied].ask_when:
-                    continue
+                if implied not in vocab.findings or \
+                        vocab.findings[finding].ask_when != vocab.findings[implied].ask_when:
+                    continue  # an unknown finding is reported where 'implies' names it
                 for dx_id, dist in stated.get(finding, {}).items():
                     target = stated.get(implied, {}).get(dx_id)
-                    if target is None or dist[given] <= target[value] + 1e-9:
+                    if target is None or value not in target or dist[given] <= target[value] + 1e-9:
                         continue
                     _, doc, path = entries[(dx_id, finding)]
                     self.b.warn(doc, path, f"P({finding}: {given} | {dx_id}) = "
@@ -776,7 +883,8 @@ class _Assembler:
                       key: prof.ValueKey, lr: float, p: float, ref: float,
                       entry: schema.ProfileEntry, doc: Document, path: PathKey,
                       vocab: Vocabulary,
-                      implied_by: Mapping[tuple[str, str], list[tuple[str, str]]]) -> Rule:
+                      implied_by: Mapping[tuple[str, str], list[tuple[str, str]]],
+                      situation: prof.Situation) -> Rule:
         location = doc.at((*path, "p", key.key)) if key.key in entry.p else doc.at(path)
         if key.low is None and key.high is None:
             atom = Atom(finding, Op.IN, frozenset({key.key}), location=location)
@@ -785,6 +893,21 @@ class _Assembler:
             atom = Atom(finding, Op.BETWEEN, low=key.low, high=key.high, location=location)
             shown = f"{key.key}{' ' + spec.unit if spec.unit else ''}"
         when: tuple[tuple[Atom, ...], ...] = ((atom,),)
+        where, of_lesions = "", "lesions of this diagnosis"
+        if situation.site:
+            site = vocab.findings[situation.site]
+            if situation.cell is None:  # the marginal: the site was not given
+                extra = Atom(situation.site, Op.UNKNOWN, location=location, guard=True)
+            elif situation.cell:
+                extra = Atom(situation.site, Op.IN, situation.cell, location=location)
+                of_lesions = f"{of_lesions} in the {_labels(site, situation.cell)}"
+                where = " there"
+            else:
+                extra = Atom(situation.site, Op.NOT_IN, situation.others, location=location,
+                             guard=True)
+                of_lesions = f"{of_lesions} outside the {_labels(site, situation.others)}"
+                where = " there"
+            when = tuple((*conj, extra) for conj in when)
         for other, value in implied_by.get((finding, key.key), ()):
             # counted once: with 'other: value' given, its own ratio already holds this one
             when = tuple((*conj, extra) for conj in when
@@ -798,10 +921,12 @@ class _Assembler:
             if key.key in spec.values else ""
         also = f" It implies {implied}, which is not counted again." if implied else ""
         basis = f"n={entry.n}" if entry.basis == "study" else "expert estimate"
+        suffix = f".{situation.slug}" if situation.slug else ""
         return Rule(
-            id=f"{dx_id}.profile.{finding}.{key.slug}", kind=Kind.EVIDENCE, target=dx_id,
-            description=(f"{spec.name}: {shown}. Seen in about {p:.0%} of lesions of this "
-                         f"diagnosis against {ref:.0%} of the reference mix.{also}"),
+            id=f"{dx_id}.profile.{finding}.{key.slug}{suffix}", kind=Kind.EVIDENCE,
+            target=dx_id,
+            description=(f"{spec.name}: {shown}. Seen in about {p:.0%} of {of_lesions} "
+                         f"against {ref:.0%} of the reference mix{where}.{also}"),
             when=when, lr=lr, effect="for" if lr > 1 else "against",
             strength=f"P {p:.2f} vs {ref:.2f}, LR {lr:.3g} ({basis})",
             references=tuple(entry.references), location=location)
@@ -845,7 +970,8 @@ class _Assembler:
                                      f"'{finding}'{did_you_mean(value, names)}; "
                                      f"{allowed(names)}", "unknown-value")
                         continue
-                    members.append(f"{dx.id}.profile.{finding}.{key.slug}")
+                    base = f"{dx.id}.profile.{finding}.{key.slug}"
+                    members += [base, *(r for r in own if r.startswith(base + "."))]
                 for j, rule_id in enumerate(pattern.rules):
                     rule = own.get(rule_id)
                     if rule is None:
@@ -1202,6 +1328,26 @@ def concept_levels(rules: Iterable[Rule]) -> tuple[dict[str, int], list[list[str
     for node in nx.topological_sort(graph):
         level[node] = 1 + max((level[p] for p in graph.predecessors(node)), default=0)
     return level, []
+
+
+def _labels(spec: schema.Variable, values: frozenset[str]) -> str:
+    """'rib, sternum or skull': the labels of these values, in the finding's order."""
+    names = [re.sub(r"\s*\(.*?\)", "", meaning.label).lower()
+             for value, meaning in spec.values.items() if value in values]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+Cell = tuple[str, frozenset[str]]  # a 'given': the finding ('region') and its values
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One checked profile entry, where it is written, and its full raw distribution."""
+
+    entry: schema.ProfileEntry
+    doc: Document
+    path: PathKey
+    distribution: dict[str, float]
 
 
 def _implied_by(vocab: Vocabulary) -> dict[tuple[str, str], list[tuple[str, str]]]:

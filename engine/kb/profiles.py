@@ -21,6 +21,14 @@ The stated model (also in kb.yaml ``profile_model`` and README "How the ranking 
   compiled as an ordinary evidence rule ``<d>.profile.<finding>.<value>`` that fires when
   the finding has that value. Ratios within ``settings.uninformative_band`` of 1 are not
   compiled (they would not change any ranking noticeably).
+* **Site-dependent figures**: an entry with ``given: {region: [rib, skull]}`` states
+  ``P(v | d, region in those sites)``; the diagnosis's plain entry of the finding then states
+  the other sites. Each distinct site set of a finding is a *cell*; the rest of the sites is
+  one more cell. In a cell, a diagnosis follows its entry for that cell if it has one, else
+  its plain entry, and the cell's reference is the mixture weighted by ``p0(d) P(cell | d)``
+  (``P(cell | d)`` from the diagnosis's region profile, or the region's reference). With the
+  region not given, a diagnosis follows its site-weighted marginal against the marginal
+  reference. One rule per value and situation; exactly one situation holds for a case.
 * A value may declare what it **implies** (``implies: {region: spine}`` on a compression
   fracture): ``P(v | d)`` already holds ``P(implied | d)``, so the implied value's rule
   does not fire while the implying value is given (the pair is counted once, as ``v``).
@@ -96,6 +104,48 @@ def reference(distributions: Mapping[str, Mapping[str, float]],
     keys = next(iter(distributions.values())).keys()
     return {k: sum(weights[d] * dist[k] for d, dist in distributions.items()) / total
             for k in keys}
+
+
+@dataclass(frozen=True)
+class Situation:
+    """Where the figures of a site-dependent finding apply: the site not given (``cell``
+    None: the marginal), in one ``given`` cell, or elsewhere (``cell`` empty: the other
+    sites, i.e. none of the cells)."""
+
+    cell: frozenset[str] | None
+    site: str = ""  # the finding the cells are values of ('region')
+    others: frozenset[str] = frozenset()  # elsewhere: the values of all the cells
+
+    @property
+    def slug(self) -> str:
+        if self.cell is None:
+            return ""
+        return f"at_{'_'.join(sorted(self.cell))}" if self.cell else "elsewhere"
+
+
+def situated(plain: Mapping[str, Mapping[str, float]],
+             given: Mapping[tuple[str, frozenset[str]], Mapping[str, float]],
+             share: Mapping[str, Mapping[str, float]], weights: Mapping[str, float],
+             cells: Sequence[frozenset[str]], site: str,
+             ) -> dict[Situation, tuple[dict[str, dict[str, float]], dict[str, float]]]:
+    """Each situation's per-diagnosis distributions and reference, for a finding that some
+    diagnoses state per site (module text). ``plain``: diagnosis -> its plain distribution;
+    ``given``: (diagnosis, cell) -> its distribution in that cell; ``share``: diagnosis ->
+    site -> P(site | diagnosis)."""
+    union = frozenset().union(*cells)
+    result: dict[Situation, tuple[dict[str, dict[str, float]], dict[str, float]]] = {}
+    masses: list[tuple[dict[str, float], dict[str, dict[str, float]]]] = []
+    for cell in [*cells, frozenset()]:
+        dists = {d: dict(given.get((d, cell), dist)) for d, dist in plain.items()}
+        inside = {d: sum(share[d][s] for s in (cell or union)) for d in plain}
+        mass = inside if cell else {d: 1.0 - m for d, m in inside.items()}
+        masses.append((mass, dists))
+        result[Situation(cell, site, frozenset() if cell else union)] = (
+            dists, reference(dists, {d: weights[d] * mass[d] for d in plain}))
+    marginal = {d: {k: sum(mass[d] * dists[d][k] for mass, dists in masses) for k in dist}
+                for d, dist in plain.items()}
+    result[Situation(None, site)] = (marginal, reference(marginal, weights))
+    return result
 
 
 def shrunk(p: float, ref: float, n: float, pseudo: float) -> float:

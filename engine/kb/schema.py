@@ -226,6 +226,9 @@ class ProfileEntry(Model):
     some values, the rest sharing the remainder equally)."""
 
     finding: Id
+    # with 'given: {region: [rib, skull]}' the figures hold at those sites only, and the
+    # diagnosis's plain entry of the finding then states the other sites
+    given: dict[Id, str | list[str]] = {}
     p: dict[str, float] = Field(min_length=1)
     complete: YesNo = "yes"
     basis: Literal["study", "expert"] = "expert"
