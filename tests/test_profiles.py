@@ -178,13 +178,17 @@ def test_a_sign_stated_per_site_is_weighed_against_the_mix_at_that_site(kb_copy)
      ["'given' must name another one-choice finding"]),
     (ALPHA_SITED.replace("given: {region: rib}", "given: {region: [spine, rib]}"),
      ["names every value of 'region'"]),
+    (ALPHA_SITED, ["declares a population, which holds at every site"]),
 ])
 def test_a_wrong_given_is_reported_at_its_line(kb_copy, entries, words):
     """A 'given' without the plain entry, with an unknown site, naming the finding itself or
-    every site is an error at the entry; a 'given' over another one-choice finding is
-    allowed."""
+    every site, or on a finding with a declared population, is an error at the entry; a
+    'given' over another one-choice finding is allowed."""
     root = kb_copy()
     add_profile(root, "alpha", entries)
+    if "population" in " ".join(words):
+        add_population(root, '      "no": {label: Intact}\n',
+                       '    population: {"yes": 0.3, "no": 0.7}\n')
     problems = [p for p in validate_folder(root) if p.severity is Severity.ERROR]
     if not words:
         assert problems == []

@@ -717,6 +717,11 @@ class _Assembler:
                              "sites but has no plain entry of it for the other sites; add "
                              "one (without 'given')", "bad-given")
                 continue
+            if vocab.findings[finding].population:
+                self.b.error(found.doc, (*found.path, "given"), f"'{finding}' declares a "
+                             "population, which holds at every site: it cannot be stated per "
+                             "site", "bad-given")
+                continue
             cells = cells_of.setdefault(finding, [])
             names = {name for name, _ in [*cells, cell]}
             clash = next((c for c in cells if c != cell and c[1] & cell[1]), None)
