@@ -6,7 +6,9 @@ and the third and fourth sets' validation parts: published cases held out from t
 knowledge) and on the
 tuning sets, and prints summary figures only, never a case. The verdict follows the stated
 rule: an edit is kept only if, on the validation parts pooled, top-1 does not fall and the
-Brier score does not rise. Record every check in docs/EVALUATION.md, kept or not.
+Brier score does not rise. It also prints, as counts, how far the change stands out from
+noise (leaders turned right and wrong, a paired bootstrap interval of the Brier change); the
+verdict does not use them. Record every check in docs/EVALUATION.md, kept or not.
 
     python -m benchmarks.check_edit --against HEAD          # the edit in the working tree
     python -m benchmarks.check_edit --baseline OLD_KB_DIR [--kb NEW_KB_DIR]
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import random
 import subprocess
 import sys
 import tarfile
@@ -28,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.track_record import FOLDERS as VALIDATION
-from ossdx.authoring.evaluate import case_result, load_cases, summarise
+from ossdx.authoring.evaluate import CaseResult, case_result, load_cases, summarise
 from ossdx.kb import load_knowledge_base
 from ossdx.reasoning.diagnosis import Reasoner
 from ossdx.reasoning.scoring import score
@@ -37,10 +40,14 @@ ROOT = Path(__file__).resolve().parent.parent
 TUNING = ("seed", "literature", "blind/tuning")
 POOLED = "validation parts"
 SHOWN = ("n", "top1", "top3", "brier", "ece", "wrong_conf90")
+DRAWS = 2000  # paired bootstrap draws of the Brier change
+SEED = 20261206
 
 
-def figures(kb_dir: Path, folders: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    """Summary figures of each folder (those that exist), and of the validation parts pooled."""
+def figures(kb_dir: Path, folders: tuple[str, ...],
+            pooled_out: list[CaseResult] | None = None) -> dict[str, dict[str, Any]]:
+    """Summary figures of each folder (those that exist), and of the validation parts pooled
+    (whose per-case results go to ``pooled_out``, for :func:`paired`, never printed)."""
     kb = load_knowledge_base(kb_dir)
     reasoner = Reasoner(kb)
     rows: dict[str, dict[str, Any]] = {}
@@ -60,7 +67,27 @@ def figures(kb_dir: Path, folders: tuple[str, ...]) -> dict[str, dict[str, Any]]
     if pooled:
         summary = summarise(pooled)
         rows[POOLED] = {key: summary[key] for key in SHOWN} | {"version": kb.version}
+        if pooled_out is not None:
+            pooled_out.extend(pooled)
     return rows
+
+
+def paired(before: list[CaseResult], after: list[CaseResult]) -> dict[str, Any]:
+    """How far the change on the validation parts stands out from noise, as counts only:
+    how many leaders turned right and how many turned wrong (an edit that moves top-1 by one
+    or two cases is within noise), and the 95 % interval of the Brier change over the same
+    cases resampled (paired bootstrap; an interval that straddles 0 is noise)."""
+    old = {r.case: r for r in before}
+    pairs = [(old[r.case], r) for r in after if r.case in old]
+    rng = random.Random(SEED)
+    deltas = [b.brier - a.brier for a, b in pairs]
+    means = sorted(sum(rng.choices(deltas, k=len(deltas))) / len(deltas)
+                   for _ in range(DRAWS)) if deltas else [0.0]
+    return {"turned_right": sum(1 for a, b in pairs if b.top1 and not a.top1),
+            "turned_wrong": sum(1 for a, b in pairs if a.top1 and not b.top1),
+            "brier_change": sum(deltas) / len(deltas) if deltas else 0.0,
+            "brier_change_95": [means[int(0.025 * len(means))],
+                                means[min(len(means) - 1, int(0.975 * len(means)))]]}
 
 
 def revision_kb(revision: str, into: Path) -> Path:
@@ -101,8 +128,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     folders = (*VALIDATION, *TUNING)
     with tempfile.TemporaryDirectory(prefix="ossdx-check-") as tmp:
         old_dir = Path(args.baseline) if args.baseline else revision_kb(args.against, Path(tmp))
-        before = figures(old_dir, folders)
-        after = figures(Path(args.kb), folders)
+        old_cases: list[CaseResult] = []
+        new_cases: list[CaseResult] = []
+        before = figures(old_dir, folders, old_cases)
+        after = figures(Path(args.kb), folders, new_cases)
     if POOLED not in before or POOLED not in after:
         raise SystemExit("check_edit: no validation cases under "
                          f"{', '.join(VALIDATION)} in both knowledge bases")
@@ -113,9 +142,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if name in before and name in after:
             print(_row(name, "before", before[name]))
             print(_row("", "after", after[name]))
+    noise = paired(old_cases, new_cases)
+    low, high = noise["brier_change_95"]
     print(f"before: {before[POOLED]['version']}  after: {after[POOLED]['version']}")
+    print(f"validation parts: {noise['turned_right']} leader(s) turned right, "
+          f"{noise['turned_wrong']} turned wrong; Brier change {noise['brier_change']:+.5f} "
+          f"(95 % paired bootstrap {low:+.5f} to {high:+.5f})")
     print(f"{'KEEP' if keep else 'DO NOT KEEP'}: {reason}")
-    result = {"keep": keep, "reason": reason, "before": before, "after": after}
+    result = {"keep": keep, "reason": reason, "before": before, "after": after,
+              "paired": noise}
     print(json.dumps(result))
     return result
 

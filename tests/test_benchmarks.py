@@ -61,6 +61,8 @@ def test_an_edit_is_kept_only_if_top1_holds_and_brier_does_not_rise(monkeypatch,
     monkeypatch.setattr(check_edit, "VALIDATION", ("",))
     same = check_edit.main(["--kb", str(MINI_KB), "--baseline", str(MINI_KB)])
     assert same["keep"] is True
+    assert same["paired"] == {"turned_right": 0, "turned_wrong": 0, "brier_change": 0.0,
+                              "brier_change_95": [0.0, 0.0]}
     worse = kb_copy()
     alpha = worse / "diagnoses" / "alpha.yaml"
     alpha.write_text(alpha.read_text().replace("base: 0.2", "base: 0.0001"))
@@ -68,6 +70,16 @@ def test_an_edit_is_kept_only_if_top1_holds_and_brier_does_not_rise(monkeypatch,
     pooled = check_edit.POOLED
     assert result["after"][pooled]["brier"] > result["before"][pooled]["brier"]
     assert result["keep"] is False
+    # the paired readout: the same cases, so the mean change is the change of the means
+    noise = result["paired"]
+    assert noise["brier_change"] == pytest.approx(
+        result["after"][pooled]["brier"] - result["before"][pooled]["brier"])
+    n = result["before"][pooled]["n"]
+    assert noise["turned_wrong"] >= 1 and noise["turned_right"] == 0
+    assert noise["turned_wrong"] == round(n * (result["before"][pooled]["top1"]
+                                               - result["after"][pooled]["top1"]))
+    low, high = noise["brier_change_95"]
+    assert low <= noise["brier_change"] <= high
     assert "DO NOT KEEP" in capsys.readouterr().out
     assert check_edit.main(["--kb", str(MINI_KB), "--baseline", str(worse)])["keep"] is True
     assert last_json(capsys)["keep"] is True
