@@ -200,6 +200,22 @@ def test_a_wrong_given_is_reported_at_its_line(kb_copy, entries, words):
                and all(w in p.message for w in words) for p in problems), problems
 
 
+def test_sites_of_one_finding_over_two_findings_are_an_error(kb_copy):
+    """Alpha states the breach per region and beta per density: the cells of one finding
+    must be sets of one finding's values, so validate refuses the second at its 'given'."""
+    root = kb_copy()
+    add_profile(root, "alpha", ALPHA_SITED)
+    add_profile(root, "beta", BETA_BREACH + '  - finding: cortical_breach\n'
+                '    given: {density: lytic}\n    p: {"yes": 0.7, "no": 0.3}\n'
+                '  - finding: density\n    p: {lytic: 0.5, sclerotic: 0.5}\n')
+    problems = [p for p in validate_folder(root) if p.severity is Severity.ERROR]
+    lines = (root / "diagnoses" / "beta.yaml").read_text().splitlines()
+    given = next(i for i, line in enumerate(lines) if "given:" in line) + 1
+    assert [(p.location.file, p.location.line) for p in problems] == [
+        ("kb/diagnoses/beta.yaml", given)], problems
+    assert "over one finding (density, region here)" in problems[0].message
+
+
 def test_shrinkage_tempers_an_estimate_more_than_a_large_study(kb_copy):
     """The same stated P gives a ratio nearer 1 as an expert estimate (n = 30) than from a
     study of 300 lesions."""
