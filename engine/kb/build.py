@@ -661,13 +661,12 @@ class _Assembler:
                 if cell is None:
                     shrunk.setdefault(dx_id, {})[finding] = dist
                     reference[finding] = ref
-        self._patterns(diagnoses, {k: (e.entry, e.doc, e.path) for k, e in entries.items()},
-                       keys_of)
+        self._patterns(diagnoses, entries, keys_of)
         self._core_findings(diagnoses, stated, vocab)
         marginal = {f: next(dists for k, (dists, _) in by_site.items() if k.cell is None)
                     for f, by_site in situations.items()}
         self._entailments({f: marginal.get(f, dists) for f, dists in stated.items()},
-                          {k: (e.entry, e.doc, e.path) for k, e in entries.items()}, vocab)
+                          entries, implied_by, vocab)
         return shrunk, reference
 
     def _given_cell(self, entry: schema.ProfileEntry, doc: Document, path: PathKey,
@@ -774,15 +773,15 @@ class _Assembler:
         return dist
 
     def _entailments(self, stated: Mapping[str, Mapping[str, Mapping[str, float]]],
-                     entries: Mapping[tuple[str, str], tuple[schema.ProfileEntry, Document,
-                                                             PathKey]],
+                     entries: Mapping[tuple[str, str], Entry],
+                     implied_by: Mapping[tuple[str, str], list[tuple[str, str]]],
                      vocab: Vocabulary) -> None:
         """Warn where a profile makes an implying value likelier than what it implies.
 
         If ``a`` implies ``b``, every lesion with ``a`` has ``b``, so ``P(a | d) <= P(b | d)``.
         Only findings asked under the same ``ask_when`` are compared: their probabilities
         are over the same lesions."""
-        for (implied, value), impliers in _implied_by(vocab).items():
+        for (implied, value), impliers in implied_by.items():
             for finding, given in impliers:
                 if implied not in vocab.findings or \
                         vocab.findings[finding].ask_when != vocab.findings[implied].ask_when:
@@ -791,8 +790,8 @@ class _Assembler:
                     target = stated.get(implied, {}).get(dx_id)
                     if target is None or value not in target or dist[given] <= target[value] + 1e-9:
                         continue
-                    _, doc, path = entries[(dx_id, finding)]
-                    self.b.warn(doc, path, f"P({finding}: {given} | {dx_id}) = "
+                    found = entries[(dx_id, finding)]
+                    self.b.warn(found.doc, found.path, f"P({finding}: {given} | {dx_id}) = "
                                 f"{dist[given]:.3g} exceeds P({implied}: {value}) = "
                                 f"{target[value]:.3g}, yet '{given}' implies '{value}' "
                                 "(findings/*.yaml implies): raise the second or lower the "
@@ -937,8 +936,7 @@ class _Assembler:
             references=tuple(entry.references), location=location)
 
     def _patterns(self, diagnoses: dict[str, schema.DiagnosisFile],
-                  entries: Mapping[tuple[str, str], tuple[schema.ProfileEntry, Document,
-                                                          PathKey]],
+                  entries: Mapping[tuple[str, str], Entry],
                   keys_of: Mapping[str, list[prof.ValueKey]]) -> None:
         """Each pattern's signs and rules count once: they become one group."""
         group_of: dict[str, str] = {}
