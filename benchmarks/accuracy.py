@@ -30,7 +30,10 @@ together are the row ``test_parts_pooled`` and the flat keys ``test_parts_pooled
 ``ece_if_calibrated``, ``ece_p`` and ``brier_if_calibrated`` (flat for the test parts as
 ``blind_ece_if_calibrated`` and so on): what ECE and Brier would be on these cases if the
 model were calibrated, by consistency resampling (ossdx.authoring.evaluate.consistency), so
-that an ECE can be read against the noise of a few dozen cases.
+that an ECE can be read against the noise of a few dozen cases. With a short list in the
+knowledge base's track record (set on the validation parts; see benchmarks/track_record.py),
+each set has ``short_list_held`` (how often the list held the truth) and ``short_list_size``
+(its mean length), flat for the test parts as ``blind_short_list_held`` and so on.
 """
 
 from __future__ import annotations
@@ -96,6 +99,10 @@ def _row(report: dict[str, Any]) -> dict[str, Any]:
     row = {k: report[k] for k in KEYS}
     row.update({k: v for k, v in report.items() if k.endswith("_outside_top3")})
     row["reliability"] = report["reliability"]
+    if "short_list" in report:
+        short = report["short_list"]
+        row["short_list_held"], row["short_list_size"] = short["held"], short["mean_size"]
+        row["short_list_threshold"] = short["threshold"]
     cons = report.get("consistency") or {}
     row.update({k: cons[k] for k in ("ece_if_calibrated", "ece_p", "brier_if_calibrated")
                 if k in cons})
@@ -125,7 +132,8 @@ def measure(with_robustness: bool = False, sets: tuple[str, ...] = SETS) -> dict
         result[POOLED] = row
         result.update({f"{POOLED}_{k}": row[k] for k in (
             "n", "top1", "top3", "top1_ci95", "top3_ci95", "brier", "ece", "wrong_conf90",
-            "ece_if_calibrated", "ece_p", "brier_if_calibrated")})
+            "ece_if_calibrated", "ece_p", "brier_if_calibrated", "short_list_held",
+            "short_list_size") if k in row})
     for prefix in ("blind", "blind2", "blind3", "blind4"):
         test = result.get(f"{prefix}_test")
         if test is None:
@@ -139,6 +147,8 @@ def measure(with_robustness: bool = False, sets: tuple[str, ...] = SETS) -> dict
             f"{prefix}_ece_if_calibrated": test.get("ece_if_calibrated"),
             f"{prefix}_ece_p": test.get("ece_p"),
             f"{prefix}_brier_if_calibrated": test.get("brier_if_calibrated"),
+            f"{prefix}_short_list_held": test.get("short_list_held"),
+            f"{prefix}_short_list_size": test.get("short_list_size"),
         })
     if "blind_test" in result:
         only, handwritten = rules_only_on_blind_test(kb, reasoner)
@@ -187,19 +197,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"{'set':18} {'n':>4} {'top-1':>7} {'95% CI':>9} {'top-3':>7} {'95% CI':>9} "
           f"{'rank':>5} {'Brier':>6} "
           f"{'ECE':>6} {'ECEcal':>6} {'Bcal':>6} {'wr>=90':>6} {'p(tru)':>6} {'met>3':>5} "
-          f"{'LR+-30%':>8} {'-30% f.':>8}")
+          f"{'list90':>6} {'size':>4} {'LR+-30%':>8} {'-30% f.':>8}")
     for name in (*SETS, POOLED):
         if name not in result:
             continue
         row = result[name]
         extra = (f"{row['lr_perturbed_top1']:8.1%} {row['findings_dropped_top1']:8.1%}"
                  if "lr_perturbed_top1" in row else "")
+        listed = (f"{row['short_list_held']:6.1%} {row['short_list_size']:4.1f}"
+                  if "short_list_held" in row else f"{'-':>6} {'-':>4}")
         print(f"{name:18} {row['n']:4d} {row['top1']:7.1%} {interval(row['top1_ci95']):>9} "
               f"{row['top3']:7.1%} {interval(row['top3_ci95']):>9} "
               f"{row['mean_rank']:5.2f} {row['brier']:6.3f} {row['ece']:6.3f} "
               f"{row.get('ece_if_calibrated', 0):6.3f} {row.get('brier_if_calibrated', 0):6.3f} "
               f"{row['wrong_conf90']:6d} {row['mean_p_truth']:6.2f} "
-              f"{row.get('metastasis_outside_top3', 0):5d} {extra}")
+              f"{row.get('metastasis_outside_top3', 0):5d} {listed} {extra}")
     print(f"scoring rules that fire only on blind test cases: "
           f"{result['rules_only_on_blind_test']} (written by hand: "
           f"{result['handwritten_rules_only_on_blind_test']})")

@@ -153,3 +153,8 @@ def test_the_calibration_section_shows_the_track_record_of_held_out_cases(small_
     captions = re.sub(r"\\(.)", r"\1", "\n".join(str(c.value) for c in at.caption))
     assert f"on {record.n} published cases held out from the knowledge ({record.source})" \
         in captions
+    short = record.short_list
+    assert short is not None
+    assert (f"Short list: the leader and every diagnosis at {short.threshold:.1%} or more"
+            in captions)
+    assert f"it held it in {short.covered} of {short.n}." in captions

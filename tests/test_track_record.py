@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import math
 import re
 
 import pytest
@@ -20,8 +21,10 @@ from test_app import set_context, texts
 from ossdx.advice.track_record import (
     FILE_NAME,
     Band,
+    ShortList,
     TrackRecord,
     bands_of,
+    conformal_threshold,
     leader_note,
     load_track_record,
     wilson_interval,
@@ -191,3 +194,132 @@ def test_validate_names_a_broken_record_and_not_a_stale_one(kb_copy):
     (root / FILE_NAME).write_text('{"bands": 3\n', encoding="utf-8")
     broken = [str(p) for p in validate_folder(root) if FILE_NAME in p.location.file]
     assert len(broken) == 1 and re.search(r"track_record\.json:2: not a readable JSON", broken[0])
+
+
+# ------------------------------------------------------------------ the short list
+def short(threshold: float = 0.1, n: int = 20, covered: int = 19) -> ShortList:
+    return ShortList(coverage=0.9, threshold=threshold, n=n, covered=covered)
+
+
+def test_the_conformal_threshold_is_the_kth_largest_truth_probability():
+    """k = ceil((n + 1) x coverage): of nine cases, 80 % takes the 8th largest, 90 % the 9th,
+    and 95 % would need a 10th, so the whole differential is listed; rounded down."""
+    probabilities = [0.9, 0.1, 0.8, 0.3, 0.7, 0.2, 0.6, 0.5, 0.4]
+    assert conformal_threshold(probabilities, 0.8) == 0.2
+    assert conformal_threshold(probabilities, 0.9) == 0.1
+    assert conformal_threshold(probabilities, 0.95) == 0.0
+    assert conformal_threshold([0.123456], 0.4) == 0.1234
+    assert conformal_threshold([], 0.9) == 0.0
+
+
+def test_lists_drawn_at_the_threshold_hold_at_least_the_level_of_the_cases_that_set_it():
+    """Whatever the probabilities, at least ceil((n + 1) x coverage) of the n cases have their
+    truth at the threshold or more."""
+    import random
+    rng = random.Random(7)
+    for n in (10, 55, 181):
+        truths = [rng.random() ** 3 for _ in range(n)]
+        for coverage in (0.5, 0.8, 0.9):
+            tau = conformal_threshold(truths, coverage)
+            assert sum(p >= tau for p in truths) >= min(n, math.ceil((n + 1) * coverage))
+
+
+def _differential(kb, case_file):
+    return Reasoner(kb).diagnose(load_case(case_file, kb))
+
+
+def test_the_short_list_is_the_leader_and_every_diagnosis_at_the_threshold(kb):
+    differential = _differential(kb, KB_DIR / "cases" / "seed" / "seed-schmorl-l4.yaml")
+    entries = differential.entries
+    cut = entries[2].probability  # the third entry's probability as threshold: three listed
+    assert [e.id for e in short(threshold=cut).members(differential)] == [
+        e.id for e in entries[:3]]
+    above_all = short(threshold=min(1.0, entries[0].probability + 0.01))
+    assert [e.id for e in above_all.members(differential)] == [entries[0].id]
+    assert len(short(threshold=0.0).members(differential)) == len(entries)
+
+
+def test_the_short_list_sentence_names_the_list_its_rule_and_its_count(kb):
+    differential = _differential(kb, KB_DIR / "cases" / "seed" / "seed-schmorl-l4.yaml")
+    first, second = differential.entries[0], differential.entries[1]
+    tr = record(version="v1").model_copy(update={"short_list": short(
+        threshold=second.probability, n=181, covered=164)})
+    said = tr.short_list_sentence(differential, "v1")
+    assert said.startswith(f"Short list (90%): {first.name} and {second.name}, every diagnosis "
+                           f"at {second.probability:.1%} or more.")
+    assert ("held the truth in 164 of 181 published cases held out (91%): on new cases like "
+            "them, at least 90% (split-conformal).") in said
+    assert "changed" not in said
+    assert tr.short_list_sentence(differential, "v2").endswith(
+        "(split-conformal; this is v2: the knowledge has changed since).")
+    assert record().short_list_sentence(differential, "v1") is None  # an older file
+
+
+@pytest.mark.parametrize(("short_list", "expected"), [
+    ({"coverage": 0.9, "threshold": 0.05, "n": 3, "covered": 5},
+     r"short_list: .*covered \(5\) cannot exceed n \(3\)"),
+    ({"coverage": 0.9, "threshold": 1.5, "n": 3, "covered": 3},
+     r"short_list\.threshold: .*less than or equal to 1"),
+    ({"coverage": 1, "threshold": 0.05, "n": 3, "covered": 3},
+     r"short_list\.coverage: .*less than 1"),
+])
+def test_a_broken_short_list_is_refused_with_what_is_wrong(tmp_path, short_list, expected):
+    data = json.loads(record().model_dump_json())
+    data["short_list"] = short_list
+    (tmp_path / FILE_NAME).write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_track_record(tmp_path)
+    assert re.search(expected, str(caught.value)), str(caught.value)
+
+
+def test_the_diagnose_output_carries_the_short_list(kb):
+    """`ossdx diagnose --json` lists exactly the leader and the diagnoses at the shipped
+    threshold or more, and the text output says the same sentence."""
+    case_file = KB_DIR / "cases" / "seed" / "seed-schmorl-l4.yaml"
+    out = io.StringIO()
+    assert main(["diagnose", str(case_file), "--json"], out) == 0
+    data = json.loads(out.getvalue())
+    tau = load_track_record(KB_DIR).short_list.threshold
+    rows = data["differential"]
+    listed = [r["name"] for i, r in enumerate(rows) if i == 0 or r["probability"] >= tau]
+    assert 1 < len(listed) < len(rows)
+    assert data["short_list"].startswith(
+        f"Short list (90%): {', '.join(listed[:-1])} and {listed[-1]}, every diagnosis at ")
+    out = io.StringIO()
+    assert main(["diagnose", str(case_file)], out) == 0
+    assert data["short_list"] in out.getvalue()
+
+
+def test_evaluate_reports_how_the_short_list_does_on_the_cases():
+    """Three cases at threshold 0.2: the first is right at once (a list of one), the second's
+    truth is second at 0.3 (listed, two long), the third's truth at 0.1 is not listed."""
+    from ossdx.authoring.evaluate import CaseResult, short_list_summary
+    results = [CaseResult("a", "x", (), ("x", "y", "z"), {"x": 0.9, "y": 0.06, "z": 0.04}),
+               CaseResult("b", "y", (), ("x", "y", "z"), {"x": 0.6, "y": 0.3, "z": 0.1}),
+               CaseResult("c", "z", (), ("x", "y", "z"), {"x": 0.5, "y": 0.4, "z": 0.1})]
+    summary = short_list_summary(results, short(threshold=0.2))
+    assert summary["held"] == pytest.approx(2 / 3)
+    assert summary["mean_size"] == pytest.approx((1 + 2 + 2) / 3)
+    assert summary["single"] == 1
+
+
+def test_the_benchmark_sets_the_short_list_at_the_level_asked(capsys):
+    """Over the 24 seed cases at 90 %, k = ceil(25 x 0.9) = 23 of them must be covered; a
+    level outside (0, 1) is refused."""
+    from benchmarks import track_record as bench
+    result = bench.main(["--cases", "seed", "--source", "the seed"])
+    short_list = result["short_list"]
+    assert short_list["n"] == 24 and short_list["coverage"] == 0.9
+    assert short_list["covered"] >= 23 and short_list["threshold"] > 0
+    with pytest.raises(SystemExit) as caught:
+        bench.main(["--cases", "seed", "--coverage", "1.5"])
+    assert caught.value.code == 2
+    assert "--coverage must be between 0 and 1" in capsys.readouterr().err
+
+
+def test_the_work_up_shows_the_short_list_under_the_leader():
+    at = start()
+    assert not any(t.startswith("Short list") for t in texts(at, "caption"))
+    set_context(at, ["CT"])
+    lists = [t for t in texts(at, "caption") if t.startswith("Short list (90%): ")]
+    assert len(lists) == 1 and "(split-conformal)." in lists[0], lists

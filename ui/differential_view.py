@@ -18,7 +18,7 @@ from ossdx.advice.contrast import contrast, is_mimic_pair
 from ossdx.advice.export import diagnosis_json, to_fhir, to_markdown
 from ossdx.advice.questions import Advice
 from ossdx.advice.report import served_text, shown_entries
-from ossdx.advice.track_record import leader_note
+from ossdx.advice.track_record import leader_note, short_list_note
 from ossdx.advice.whynot import WhyNot, explain_why_not
 from ossdx.kb.case import Case
 from ossdx.kb.model import KnowledgeBase
@@ -368,6 +368,10 @@ def render_results(ctx: Context, case: Case, differential: Differential, advice:
     if record:
         with st.container(key=f"track_{key}"):
             st.caption(safe(record))
+    short = short_list_note(kb, differential)
+    if short:
+        with st.container(key=f"short_{key}"):
+            st.caption(safe(short))
     with st.container(key=f"chart_{key}"):
         st.markdown(probability_table(differential, entries))
     hidden = len(differential.entries) - len(entries)

@@ -465,6 +465,13 @@ def _track_record_section(kb: KnowledgeBase) -> None:
                     f"{record.n} {record.cases} ({record.source}); measured on "
                     f"{record.measured} with knowledge base {record.knowledge_base}. The work-up "
                     f"quotes the line for its leader.{stale}", line_start=False))
+    short = record.short_list
+    if short is not None:
+        st.caption(safe(
+            f"Short list: the leader and every diagnosis at {short.threshold:.1%} or more, the "
+            f"threshold set (split-conformal) so that such lists held the truth in at least "
+            f"{short.coverage:.0%} of these cases; it held it in {short.covered} of {short.n}. "
+            f"The work-up shows the list under the track record.", line_start=False))
 
 
 def _calibration_section(kb: KnowledgeBase) -> None:

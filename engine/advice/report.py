@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ossdx.advice.questions import Advice
-from ossdx.advice.track_record import leader_note
+from ossdx.advice.track_record import leader_note, short_list_note
 from ossdx.kb.model import KnowledgeBase
 from ossdx.reasoning.diagnosis import Differential, Entry, Notice, Reason
 
@@ -58,6 +58,9 @@ def format_differential(kb: KnowledgeBase, differential: Differential,
     note = tie_note(differential) or leader_note(kb, differential)
     if note:
         lines.append(note)
+    short = short_list_note(kb, differential)
+    if short:
+        lines.append(short)
     lines.append("")
     for rank, entry in enumerate(shown_entries(kb, differential), 1):
         lines.append(f"{rank:2d}. {entry.name:45s} {entry.probability:6.1%}  "

@@ -10,6 +10,14 @@ knowledge base's ``kb.yaml``. This module reads that file and says, for the lead
 of the user, what happened to leaders held like it: "leaders held at 60% to 80% were right
 in 32 of 42 ...: 76% (95% interval 61-87%)".
 
+The same cases also set the **short list** (split-conformal prediction: Vovk, Gammerman and
+Shafer 2005; Angelopoulos and Bates 2023): the leader and every diagnosis held at a
+threshold or more, the threshold chosen so that such lists held the truth in at least
+``coverage`` (say 90 %) of the held-out cases, with the finite-sample correction. For new
+cases exchangeable with those, a list drawn this way holds the truth with at least that
+probability, whatever the model's own probabilities are worth; the list is short when the
+model is sure and long when it is not, which is how it says what it does not know.
+
 The file is a measurement, not knowledge: it is JSON (the loader reads YAML only, so it
 does not change the knowledge base's fingerprint) and it names the knowledge-base version it
 was measured with. When the knowledge has changed since, the sentence says so. A knowledge
@@ -30,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ossdx.core.errors import InputError, Location, Problem
 from ossdx.kb.model import KnowledgeBase
-from ossdx.reasoning.diagnosis import Differential
+from ossdx.reasoning.diagnosis import Differential, Entry
 
 FILE_NAME = "track_record.json"
 Z95 = 1.959964
@@ -71,6 +79,42 @@ class Band(BaseModel):
         return f"{self.low:.0%} to {self.high:.0%}"
 
 
+def conformal_threshold(truth_probabilities: list[float], coverage: float) -> float:
+    """The split-conformal threshold for lists of every diagnosis held at it or more.
+
+    With the nonconformity score 1 - P(truth) on n held-out cases, the lists hold the truth
+    of a new exchangeable case with probability at least ``coverage`` when the threshold is
+    the k-th largest P(truth), k = ceil((n + 1) coverage) (Angelopoulos and Bates 2023,
+    section 1). When k > n the cases are too few for that level and the threshold is 0 (the
+    whole differential). Rounded down to 4 decimals, which can only lengthen a list."""
+    n = len(truth_probabilities)
+    k = math.ceil((n + 1) * coverage - 1e-9)
+    if n == 0 or k > n:
+        return 0.0
+    return math.floor(sorted(truth_probabilities, reverse=True)[k - 1] * 1e4) / 1e4
+
+
+class ShortList(BaseModel):
+    """The conformal short list's threshold and how it did on the cases that set it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    coverage: float = Field(gt=0, lt=1, description="the level it was set for, e.g. 0.9")
+    threshold: float = Field(ge=0, le=1, description="diagnoses at this or more are listed")
+    n: int = Field(ge=1, description="held-out cases that set it")
+    covered: int = Field(ge=0, description="of them, cases whose list held the truth")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ShortList:
+        if self.covered > self.n:
+            raise ValueError(f"covered ({self.covered}) cannot exceed n ({self.n})")
+        return self
+
+    def members(self, differential: Differential) -> tuple[Entry, ...]:
+        """The leader and every other entry held at the threshold or more, in rank order."""
+        return tuple(e for i, e in enumerate(differential.entries)
+                     if i == 0 or e.probability >= self.threshold)
+
+
 class TrackRecord(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     measured: str = Field(min_length=1, description="date of the measurement, YYYY-MM-DD")
@@ -78,6 +122,7 @@ class TrackRecord(BaseModel):
     cases: str = Field(min_length=1, description="what the cases are: 'published cases ...'")
     source: str = Field(min_length=1, description="which set they are: 'the ... part'")
     bands: tuple[Band, ...] = Field(min_length=1)
+    short_list: ShortList | None = None
 
     @model_validator(mode="after")
     def _covering(self) -> TrackRecord:
@@ -112,9 +157,32 @@ class TrackRecord(BaseModel):
                     f"{low * 100:.0f}-{high:.0%}).")
         said += (f" Measured on {self.measured} on {self.source} with knowledge base "
                  f"{self.knowledge_base}")
-        if kb_version != self.knowledge_base:
-            said += f" (this is {kb_version}: the knowledge has changed since)"
-        return said + "."
+        changed = self._changed(kb_version)
+        return said + (f" ({changed})." if changed else ".")
+
+    def _changed(self, kb_version: str) -> str:
+        return ("" if kb_version == self.knowledge_base else
+                f"this is {kb_version}: the knowledge has changed since")
+
+    def short_list_sentence(self, differential: Differential, kb_version: str) -> str | None:
+        """'Short list (90%): A, B and C, every diagnosis at 6.2% or more. Lists drawn this
+        way held the truth in 165 of 181 <cases> (91%): on new cases like them, at least 90%
+        (split-conformal).' The track-record sentence says where and when it was measured;
+        this one says only whether the knowledge has changed since. None without a short
+        list in the file."""
+        short = self.short_list
+        if short is None:
+            return None
+        names = [e.name for e in short.members(differential)]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        rule = (f"every diagnosis at {short.threshold:.1%} or more" if short.threshold > 0
+                else "the whole differential")
+        said = (f"Short list ({short.coverage:.0%}): {listed}, {rule}. Lists drawn this way "
+                f"held the truth in {short.covered} of {short.n} {self.cases} "
+                f"({short.covered / short.n:.0%}): on new cases like them, at least "
+                f"{short.coverage:.0%} (split-conformal")
+        changed = self._changed(kb_version)
+        return said + (f"; {changed})." if changed else ").")
 
 
 def bands_of(confidences: list[tuple[float, bool]], edges: tuple[float, ...]
@@ -169,3 +237,16 @@ def leader_note(kb: KnowledgeBase, differential: Differential) -> str | None:
     except InputError as exc:
         return f"Track record not shown: {exc}"
     return None if record is None else record.sentence(tied[0].probability, kb.version)
+
+
+def short_list_note(kb: KnowledgeBase, differential: Differential) -> str | None:
+    """The conformal short list for this differential; None when there is no single leader
+    or the knowledge base's track record has no short list (a broken file is named once, by
+    :func:`leader_note`)."""
+    if len(differential.tied_leaders) != 1:
+        return None
+    try:
+        record = load_track_record(kb.root)
+    except InputError:
+        return None
+    return None if record is None else record.short_list_sentence(differential, kb.version)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ossdx.advice.track_record import wilson_interval
-from ossdx.core.errors import Problem
+from ossdx.advice.track_record import ShortList, load_track_record, wilson_interval
+from ossdx.core.errors import InputError, Problem
 from ossdx.kb.case import Case
 from ossdx.kb.model import KnowledgeBase
 from ossdx.reasoning.cases import read_case_folder
@@ -88,6 +88,18 @@ class CaseResult:
     def brier(self) -> float:
         return sum((p - (1.0 if d == self.truth else 0.0)) ** 2
                    for d, p in self.probabilities.items())
+
+    @property
+    def truth_probability(self) -> float:
+        """The probability of the truth, or of an acceptable answer if that is higher."""
+        return max(self.probabilities.get(d, 0.0) for d in (self.truth, *self.acceptable))
+
+    def short_list_size(self, threshold: float) -> int:
+        """How many diagnoses the short list at ``threshold`` holds (the leader always)."""
+        return max(1, sum(p >= threshold for p in self.probabilities.values()))
+
+    def in_short_list(self, threshold: float) -> bool:
+        return self.top1 or self.truth_probability >= threshold
 
 
 def case_result(case: Case, scores: Sequence[Score]) -> CaseResult:
@@ -252,9 +264,43 @@ def evaluate(kb: KnowledgeBase, cases: Iterable[Case], *, reasoner: Reasoner | N
     report["consistency"] = consistency(results)
     report["must_not_miss"] = list(kb.manifest.must_not_miss)
     report["kb_version"] = kb.version
+    short = _shipped_short_list(kb)
+    if short is not None and results:
+        report["short_list"] = short_list_summary(results, short)
     if with_robustness and cases:
         report["robustness"] = robustness(kb, reasoner, cases, traces)
     return report
+
+
+def _shipped_short_list(kb: KnowledgeBase) -> ShortList | None:
+    try:
+        record = load_track_record(kb.root)
+    except InputError:
+        return None  # `ossdx validate` names the broken file
+    return None if record is None else record.short_list
+
+
+def short_list_summary(results: Sequence[CaseResult], short: ShortList) -> dict[str, Any]:
+    """How the knowledge base's conformal short list (set on its held-out cases) does on
+    these cases: how often it holds the truth, and how long it is."""
+    n, tau = len(results), short.threshold
+    held = sum(r.in_short_list(tau) for r in results)
+    sizes = [r.short_list_size(tau) for r in results]
+    return {"threshold": tau, "coverage_target": short.coverage, "held": held / n,
+            "held_ci95": wilson_interval(held, n), "mean_size": sum(sizes) / n,
+            "single": sum(size == 1 for size in sizes)}
+
+
+def _short_list_line(report: dict[str, Any]) -> list[str]:
+    short = report.get("short_list")
+    if not short:
+        return []
+    low, high = short["held_ci95"]
+    return [f"Short list (every diagnosis at {short['threshold']:.1%} or more, set for "
+            f"{short['coverage_target']:.0%} on held-out cases): held the truth in "
+            f"{short['held']:.1%} (95% interval {low:.1%}-{high:.1%}); "
+            f"{short['mean_size']:.2f} diagnoses on average, one alone in {short['single']} "
+            f"of {report['n']} cases"]
 
 
 def _consistency_lines(report: dict[str, Any]) -> list[str]:
@@ -283,6 +329,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"Expected calibration error of the leader (10 bins): {report['ece']:.3f}",
         *_consistency_lines(report),
         f"Wrong leaders held at 90% or more: {report['wrong_conf90']}",
+        *_short_list_line(report),
         f"Mean probability given to the truth: {report['mean_p_truth']:.2f}",
         *(f"{dx} outside the top 3 when it is the truth: {report[dx + '_outside_top3']}"
           for dx in report.get("must_not_miss", [])),
