@@ -252,6 +252,9 @@ def test_the_short_list_sentence_names_the_list_its_rule_and_its_count(kb):
     assert "changed" not in said
     assert tr.short_list_sentence(differential, "v2").endswith(
         "(split-conformal; this is v2: the knowledge has changed since).")
+    alone = tr.model_copy(update={"short_list": short(threshold=0.999)})
+    assert alone.short_list_sentence(differential, "v1").startswith(
+        f"Short list (90%): {first.name} alone, the only diagnosis at 99.9% or more.")
     assert record().short_list_sentence(differential, "v1") is None  # an older file
 
 

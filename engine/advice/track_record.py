@@ -167,17 +167,21 @@ class TrackRecord(BaseModel):
     def short_list_sentence(self, differential: Differential, kb_version: str) -> str | None:
         """'Short list (90%): A, B and C, every diagnosis at 6.2% or more. Lists drawn this
         way held the truth in 165 of 181 <cases> (91%): on new cases like them, at least 90%
-        (split-conformal).' The track-record sentence says where and when it was measured;
-        this one says only whether the knowledge has changed since. None without a short
-        list in the file."""
+        (split-conformal).' A list of one says 'A alone, the only diagnosis at 6.2% or more'.
+        The track-record sentence says where and when it was measured; this one says only
+        whether the knowledge has changed since. None without a short list in the file."""
         short = self.short_list
         if short is None:
             return None
         names = [e.name for e in short.members(differential)]
-        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-        rule = (f"every diagnosis at {short.threshold:.1%} or more" if short.threshold > 0
-                else "the whole differential")
-        said = (f"Short list ({short.coverage:.0%}): {listed}, {rule}. Lists drawn this way "
+        at = f"at {short.threshold:.1%} or more"
+        if short.threshold == 0:
+            listed = "the whole differential"
+        elif len(names) == 1:
+            listed = f"{names[0]} alone, the only diagnosis {at}"
+        else:
+            listed = f"{', '.join(names[:-1])} and {names[-1]}, every diagnosis {at}"
+        said = (f"Short list ({short.coverage:.0%}): {listed}. Lists drawn this way "
                 f"held the truth in {short.covered} of {short.n} {self.cases} "
                 f"({short.covered / short.n:.0%}): on new cases like them, at least "
                 f"{short.coverage:.0%} (split-conformal")
