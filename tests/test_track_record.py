@@ -326,3 +326,16 @@ def test_the_work_up_shows_the_short_list_under_the_leader():
     set_context(at, ["CT"])
     lists = [t for t in texts(at, "caption") if t.startswith("Short list (90%): ")]
     assert len(lists) == 1 and "(split-conformal)." in lists[0], lists
+
+
+def test_the_markdown_export_carries_the_track_record_and_the_short_list(kb):
+    """The report a user saves says, under the differential, the same two sentences as the
+    work-up: the leader's track record, then the short list."""
+    from ossdx.advice.export import escape_markdown, to_markdown
+    differential = _differential(kb, KB_DIR / "cases" / "seed" / "seed-schmorl-l4.yaml")
+    text = to_markdown(kb, differential)
+    tr = load_track_record(KB_DIR)
+    record_at = text.index(escape_markdown(tr.sentence(differential.leader.probability,
+                                                       kb.version)))
+    short_at = text.index(escape_markdown(tr.short_list_sentence(differential, kb.version)))
+    assert record_at < short_at < text.index("## Evidence")
