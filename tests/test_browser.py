@@ -170,6 +170,10 @@ def test_happy_path_of_the_schmorl_case(page, shipped_server, tmp_path):
     assert record.is_visible()
     assert re.search(r"^Track record: leaders held at .+ were right in \d+ of \d+ published",
                      record.inner_text()), record.inner_text()
+    listed = page.locator(".st-key-short_workup")  # what to keep in mind, at 90 %
+    assert listed.is_visible()
+    assert re.search(rf"^Short list \(90%\): {re.escape(kb.diagnoses['schmorl_node'].name)}\b",
+                     listed.inner_text()), listed.inner_text()
     page.set_viewport_size({"width": 1440, "height": 1400})
     page.evaluate("() => document.querySelectorAll('[data-testid=stMain], "
                   "[data-testid=stAppScrollToBottomContainer]').forEach(e => e.scrollTo(0, 0))")
