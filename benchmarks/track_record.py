@@ -53,7 +53,8 @@ COVERAGE = 0.9  # the short list's level
 
 
 def measure(folders: tuple[str, ...] = FOLDERS, kb_dir: str | None = None,
-            source: str = SOURCE, coverage: float = COVERAGE) -> TrackRecord:
+            source: str = SOURCE, coverage: float = COVERAGE, cases_are: str = CASES
+            ) -> TrackRecord:
     kb = load_knowledge_base(kb_dir)
     cases = [c for folder in folders for c in load_cases(kb.root / "cases" / folder, kb)[0]]
     if not cases:
@@ -65,7 +66,7 @@ def measure(folders: tuple[str, ...] = FOLDERS, kb_dir: str | None = None,
     short = ShortList(coverage=coverage, threshold=threshold, n=len(results),
                       covered=sum(r.in_short_list(threshold) for r in results))
     return TrackRecord(measured=datetime.date.today().isoformat(), knowledge_base=kb.version,
-                       cases=CASES, source=source, bands=tuple(bands), short_list=short)
+                       cases=cases_are, source=source, bands=tuple(bands), short_list=short)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--cases", nargs="+", default=list(FOLDERS),
                         help="folders under the KB's cases/")
     parser.add_argument("--source", default=SOURCE, help="how the sentence names the set")
+    parser.add_argument("--cases-are", default=CASES,
+                        help=f"what the sentence calls the cases (default: '{CASES}')")
     parser.add_argument("--coverage", type=float, default=COVERAGE,
                         help="the short list's level, between 0 and 1 (default 0.9)")
     parser.add_argument("--write", action="store_true", help=f"write {FILE_NAME} beside kb.yaml")
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     if not 0 < args.coverage < 1:
         parser.error(f"--coverage must be between 0 and 1, not {args.coverage}")
-    record = measure(tuple(args.cases), args.kb, args.source, args.coverage)
+    record = measure(tuple(args.cases), args.kb, args.source, args.coverage, args.cases_are)
     print(f"{record.n} cases ({', '.join(args.cases)}), knowledge base {record.knowledge_base}")
     print(f"{'leader held at':>16} {'cases':>6} {'right':>6} {'share':>6}  95% interval")
     for band in record.bands:

@@ -310,7 +310,9 @@ def test_the_benchmark_sets_the_short_list_at_the_level_asked(capsys):
     """Over the 24 seed cases at 90 %, k = ceil(25 x 0.9) = 23 of them must be covered; a
     level outside (0, 1) is refused."""
     from benchmarks import track_record as bench
-    result = bench.main(["--cases", "seed", "--source", "the seed"])
+    result = bench.main(["--cases", "seed", "--source", "the seed", "--cases-are",
+                         "teaching cases of the exhibit"])
+    assert result["cases"] == "teaching cases of the exhibit"
     short_list = result["short_list"]
     assert short_list["n"] == 24 and short_list["coverage"] == 0.9
     assert short_list["covered"] >= 23 and short_list["threshold"] > 0
