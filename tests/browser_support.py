@@ -1,5 +1,6 @@
 """What the browser tests share: Debian's chromium, skipping (or failing, when
-OSSDX_REQUIRE_BROWSER=1) without it, and waiting for the run that an action started."""
+OSSDX_REQUIRE_BROWSER=1) without it, the ``browser`` and ``page`` fixtures (conftest.py
+offers them to every test module), and waiting for the run that an action started."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 30_000  # what a browser test waits for any one thing
 
 
 def missing_browser() -> str | None:
@@ -58,3 +60,26 @@ def settle(page, timeout_ms: float | None = None) -> None:
         idle.wait_for()
     else:
         idle.wait_for(timeout=timeout_ms)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, headless, for the tests of one module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh tab at 1440 x 1000 in its own context (no cookies shared between tests)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000},
+                                  accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    yield tab
+    context.close()

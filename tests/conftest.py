@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from browser_support import browser, page  # noqa: F401  (fixtures of the browser tests)
 
 from ossdx.kb import KnowledgeBase, load_knowledge_base
 from ossdx.reasoning.diagnosis import Reasoner

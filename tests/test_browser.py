@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, require_browser, settle
+from browser_support import TIMEOUT_MS, require_browser, settle
 
 from benchmarks.appserver import free_port, serving
 from ossdx.kb import load_knowledge_base
@@ -30,7 +30,6 @@ pytestmark = pytest.mark.browser
 SCHMORL = KB_DIR / "cases" / "seed" / "seed-schmorl-l4.yaml"
 XSS = "<img src=x onerror=alert(1)>"
 SCREENSHOT = ROOT / "docs" / "images" / "workup.png"  # written when OSSDX_UPDATE_SCREENSHOT=1
-TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -84,27 +83,6 @@ def xss_server(xss_kb, tmp_path_factory) -> Iterator[Server]:
 
 
 # ------------------------------------------------------------------ browser
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000},
-                                  accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
 def choose(page, key: str, option: str) -> None:
     """Pick ``option`` in the selectbox or multiselect with widget key ``key``."""
     page.locator(f".st-key-{key.replace('.', '-')} [role=combobox]").click()

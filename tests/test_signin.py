@@ -18,8 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, require_browser, settle
-from test_browser import TIMEOUT_MS
+from browser_support import require_browser, settle
 from test_storage import make_attempt
 
 from benchmarks.appserver import free_port, serving
@@ -97,27 +96,6 @@ def app(provider, tmp_path_factory) -> Iterator[SignedInApp]:
         finally:
             store.close()
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000},
-                                  accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    tab = context.new_page()
-    yield tab
-    context.close()
 
 
 def sign_in(page, app: SignedInApp, sub: str) -> None:
