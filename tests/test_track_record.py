@@ -284,13 +284,17 @@ def test_the_diagnose_output_carries_the_short_list(kb):
     data = json.loads(out.getvalue())
     tau = load_track_record(KB_DIR).short_list.threshold
     rows = data["differential"]
-    listed = [r["name"] for i, r in enumerate(rows) if i == 0 or r["probability"] >= tau]
+    listed = [r for i, r in enumerate(rows) if i == 0 or r["probability"] >= tau]
     assert 1 < len(listed) < len(rows)
-    assert data["short_list"].startswith(
-        f"Short list (90%): {', '.join(listed[:-1])} and {listed[-1]}, every diagnosis at ")
+    short_list = data["short_list"]
+    assert short_list["diagnoses"] == [r["id"] for r in listed]
+    assert (short_list["threshold"], short_list["coverage"]) == (tau, 0.9)
+    names = [r["name"] for r in listed]
+    assert short_list["text"].startswith(
+        f"Short list (90%): {', '.join(names[:-1])} and {names[-1]}, every diagnosis at ")
     out = io.StringIO()
     assert main(["diagnose", str(case_file)], out) == 0
-    assert data["short_list"] in out.getvalue()
+    assert short_list["text"] in out.getvalue()
 
 
 def test_evaluate_reports_how_the_short_list_does_on_the_cases():

@@ -15,7 +15,7 @@ from typing import Any
 
 from ossdx.advice.questions import Advice
 from ossdx.advice.report import served_text, shown_entries, tie_note
-from ossdx.advice.track_record import leader_note, short_list_note
+from ossdx.advice.track_record import leader_note, short_list_data, short_list_note
 from ossdx.kb.model import KnowledgeBase
 from ossdx.reasoning.diagnosis import Differential, Entry, Reason
 
@@ -48,7 +48,7 @@ def diagnosis_json(kb: KnowledgeBase, differential: Differential,
     test = advice.test if advice is not None else None
     data["next_test"] = test.as_dict() if test is not None else None
     data["track_record"] = leader_note(kb, differential)
-    data["short_list"] = short_list_note(kb, differential)
+    data["short_list"] = short_list_data(kb, differential)
     data["disclaimer"] = kb.manifest.disclaimer
     return data
 

@@ -33,6 +33,7 @@ import itertools
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -243,14 +244,34 @@ def leader_note(kb: KnowledgeBase, differential: Differential) -> str | None:
     return None if record is None else record.sentence(tied[0].probability, kb.version)
 
 
-def short_list_note(kb: KnowledgeBase, differential: Differential) -> str | None:
-    """The conformal short list for this differential; None when there is no single leader
-    or the knowledge base's track record has no short list (a broken file is named once, by
-    :func:`leader_note`)."""
+def _record_with_short_list(kb: KnowledgeBase, differential: Differential
+                            ) -> TrackRecord | None:
+    """The track record, when it has a short list and the differential a single leader (a
+    broken file is named once, by :func:`leader_note`)."""
     if len(differential.tied_leaders) != 1:
         return None
     try:
         record = load_track_record(kb.root)
     except InputError:
         return None
+    return record if record is not None and record.short_list is not None else None
+
+
+def short_list_note(kb: KnowledgeBase, differential: Differential) -> str | None:
+    """The conformal short list for this differential, as a sentence; None when there is no
+    single leader or the knowledge base's track record has no short list."""
+    record = _record_with_short_list(kb, differential)
     return None if record is None else record.short_list_sentence(differential, kb.version)
+
+
+def short_list_data(kb: KnowledgeBase, differential: Differential) -> dict[str, Any] | None:
+    """The short list for JSON: its diagnoses (ids, in rank order), threshold, level, the
+    count that set it, and the sentence; None as for :func:`short_list_note`."""
+    record = _record_with_short_list(kb, differential)
+    if record is None or record.short_list is None:
+        return None
+    short = record.short_list
+    return {"diagnoses": [e.id for e in short.members(differential)],
+            "threshold": short.threshold, "coverage": short.coverage, "n": short.n,
+            "covered": short.covered, "measured_with": record.knowledge_base,
+            "text": record.short_list_sentence(differential, kb.version)}
