@@ -244,16 +244,21 @@ def leader_note(kb: KnowledgeBase, differential: Differential) -> str | None:
     return None if record is None else record.sentence(tied[0].probability, kb.version)
 
 
-def _record_with_short_list(kb: KnowledgeBase, differential: Differential
-                            ) -> TrackRecord | None:
-    """The track record, when it has a short list and the differential a single leader (a
-    broken file is named once, by :func:`leader_note`)."""
-    if len(differential.tied_leaders) != 1:
-        return None
+def readable_track_record(kb_root: Path) -> TrackRecord | None:
+    """The track record, or None when there is none or it is broken (a broken file is named
+    by :func:`leader_note` beside the differential and by ``ossdx validate``)."""
     try:
-        record = load_track_record(kb.root)
+        return load_track_record(kb_root)
     except InputError:
         return None
+
+
+def _record_with_short_list(kb: KnowledgeBase, differential: Differential
+                            ) -> TrackRecord | None:
+    """The track record, when it has a short list and the differential a single leader."""
+    if len(differential.tied_leaders) != 1:
+        return None
+    record = readable_track_record(kb.root)
     return record if record is not None and record.short_list is not None else None
 
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ossdx.advice.track_record import ShortList, load_track_record, wilson_interval
-from ossdx.core.errors import InputError, Problem
+from ossdx.advice.track_record import ShortList, readable_track_record, wilson_interval
+from ossdx.core.errors import Problem
 from ossdx.kb.case import Case
 from ossdx.kb.model import KnowledgeBase
 from ossdx.reasoning.cases import read_case_folder
@@ -264,20 +264,12 @@ def evaluate(kb: KnowledgeBase, cases: Iterable[Case], *, reasoner: Reasoner | N
     report["consistency"] = consistency(results)
     report["must_not_miss"] = list(kb.manifest.must_not_miss)
     report["kb_version"] = kb.version
-    short = _shipped_short_list(kb)
-    if short is not None and results:
-        report["short_list"] = short_list_summary(results, short)
+    record = readable_track_record(kb.root)
+    if record is not None and record.short_list is not None and results:
+        report["short_list"] = short_list_summary(results, record.short_list)
     if with_robustness and cases:
         report["robustness"] = robustness(kb, reasoner, cases, traces)
     return report
-
-
-def _shipped_short_list(kb: KnowledgeBase) -> ShortList | None:
-    try:
-        record = load_track_record(kb.root)
-    except InputError:
-        return None  # `ossdx validate` names the broken file
-    return None if record is None else record.short_list
 
 
 def short_list_summary(results: Sequence[CaseResult], short: ShortList) -> dict[str, Any]:
