@@ -1,0 +1,201 @@
+"""A reader study: how well does a reader do with only what ossdx is given?
+
+ossdx reads a case's coded findings, patient context and modalities, never its narrative or
+images. Whether its errors come from its knowledge or from what those coded findings can tell
+apart is a question a figure can answer: give a second reader exactly the same coded input,
+score that reader on the same cases, and compare.
+
+    python -m benchmarks.reader sheets --out DIR [--sets blind_test ...] [--batch 40]
+    python -m benchmarks.reader score --out DIR [--answers FILE ...]
+
+``sheets`` writes the cases of the named sets (benchmarks/accuracy.py's set names) as reader
+sheets: patient context, modalities and findings in words, nothing else (no title,
+narrative, source, teaching point, file name or truth), shuffled with a fixed seed and
+numbered ``r0001``, ``r0002`` ... in batches of ``--batch``, with ``diagnoses.yaml`` (the
+ids a reader may answer with) and ``key.json`` (which case each sheet is). Readers answer a
+batch in a YAML file of the same name under ``answers/``: for each sheet, up to five
+diagnosis ids with probabilities; what the listed ones leave is shared evenly by the rest.
+
+``score`` reads the answers and prints, per set and for the test parts pooled, the reader's
+and ossdx's summary figures on the same cases (top-1, top-3, Brier, wrong leaders at
+>= 90 %) and the paired counts (both right, only the reader, only ossdx, neither). Only
+summary figures are printed, never a case: the held-out parts' sheets and answers are no
+more for the knowledge editor's eyes than their case files are. The last line printed is one
+JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from benchmarks.accuracy import TEST_PARTS, _sets
+from ossdx.authoring.evaluate import CaseResult, case_result, load_cases, summarise
+from ossdx.kb import KnowledgeBase, load_knowledge_base
+from ossdx.kb.case import Case
+from ossdx.reasoning.diagnosis import Reasoner
+from ossdx.reasoning.scoring import rank_key
+
+SEED = 20261206
+DEFAULT_SETS = (*TEST_PARTS, "blind_tuning", "literature_tuning", "literature_test")
+MAX_LISTED = 5
+
+
+def sheet_text(kb: KnowledgeBase, case: Case) -> dict[str, Any]:
+    """What a reader sees of a case: the coded input in words, nothing else."""
+    def line(var: str, value: Any) -> str:
+        spec = kb.vocabulary.variable(var)
+        return f"{spec.name if spec is not None else var}: {kb.value_text(var, value)}"
+
+    return {
+        "patient": [line(f"patient.{k}", v) for k, v in case.patient.items()]
+        or ["nothing recorded"],
+        "modalities": sorted(case.modalities) or ["none recorded"],
+        "findings": [line(f, v) for f, v in case.findings.items()],
+    }
+
+
+def write_sheets(kb: KnowledgeBase, out: Path, sets: Sequence[str], batch: int) -> int:
+    paths = _sets(kb)
+    cases = [(name, case) for name in sets
+             for case in load_cases(paths[name][0], kb, paths[name][1])[0]]
+    random.Random(SEED).shuffle(cases)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "answers").mkdir(exist_ok=True)
+    key: dict[str, dict[str, str]] = {}
+    sheets: list[dict[str, Any]] = []
+    for number, (name, case) in enumerate(cases, 1):
+        sheet_id = f"r{number:04d}"
+        key[sheet_id] = {"set": name,
+                         "file": str(Path(case.location.file).relative_to(kb.root))}
+        sheets.append({"sheet": sheet_id, **sheet_text(kb, case)})
+    for start in range(0, len(sheets), batch):
+        part = sheets[start:start + batch]
+        name = f"batch{start // batch + 1:02d}.yaml"
+        (out / name).write_text(yaml.safe_dump(part, sort_keys=False, allow_unicode=True),
+                                encoding="utf-8")
+    (out / "key.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
+    (out / "diagnoses.yaml").write_text(yaml.safe_dump(
+        {d: kb.diagnoses[d].name for d in kb.diagnoses}, sort_keys=False), encoding="utf-8")
+    return len(sheets)
+
+
+def reader_probabilities(answer: Mapping[str, Any] | None, diagnoses: Sequence[str],
+                         ) -> dict[str, float]:
+    """A reader's answer as a full distribution: the listed probabilities (scaled down if
+    they sum to more than 1), the rest shared evenly by the diagnoses not listed."""
+    listed = {d: float(p) for d, p in (answer or {}).items() if d in diagnoses and p}
+    total = sum(listed.values())
+    if total > 1:
+        listed = {d: p / total for d, p in listed.items()}
+        total = 1.0
+    rest = [d for d in diagnoses if d not in listed]
+    share = (1 - total) / len(rest) if rest else 0.0
+    return {d: listed.get(d, share) for d in diagnoses}
+
+
+def reader_result(case: Case, probabilities: Mapping[str, float], other: str) -> CaseResult:
+    order = rank_key(other)
+    ranking = tuple(sorted(probabilities, key=lambda d: order(d, probabilities[d])))
+    return CaseResult(case.name, case.truth or "", case.acceptable, ranking,
+                      dict(probabilities))
+
+
+def paired(reader: Sequence[CaseResult], model: Sequence[CaseResult]) -> dict[str, int]:
+    pairs = list(zip(reader, model, strict=True))
+    return {"both": sum(r.top1 and m.top1 for r, m in pairs),
+            "reader_only": sum(r.top1 and not m.top1 for r, m in pairs),
+            "ossdx_only": sum(m.top1 and not r.top1 for r, m in pairs),
+            "neither": sum(not r.top1 and not m.top1 for r, m in pairs)}
+
+
+def _figures(results: Sequence[CaseResult]) -> dict[str, Any]:
+    s = summarise(results)
+    return {k: s[k] for k in ("n", "top1", "top3", "brier", "wrong_conf90")} if s["n"] else s
+
+
+def score_answers(kb: KnowledgeBase, out: Path, answer_files: Sequence[Path],
+                  ) -> dict[str, Any]:
+    key = json.loads((out / "key.json").read_text(encoding="utf-8"))
+    answers: dict[str, Any] = {}
+    for path in answer_files:
+        answers.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    reasoner = Reasoner(kb)
+    diagnoses = list(kb.diagnoses)
+    by_set: dict[str, tuple[list[CaseResult], list[CaseResult]]] = {}
+    cases = {str(Path(c.location.file).relative_to(kb.root)): c
+             for name, (folder, split) in _sets(kb).items()
+             if name in {v["set"] for v in key.values()}
+             for c in load_cases(folder, kb, split)[0]}
+    for sheet_id, where in key.items():
+        if sheet_id not in answers:
+            continue
+        case = cases[where["file"]]
+        probabilities = reader_probabilities(answers[sheet_id], diagnoses)
+        reader, model = by_set.setdefault(where["set"], ([], []))
+        reader.append(reader_result(case, probabilities, kb.other))
+        model.append(case_result(case, reasoner.scores(reasoner.facts(case))))
+    report: dict[str, Any] = {"kb": kb.version, "sheets": len(key), "answered": 0, "sets": {}}
+    groups = {name: [name] for name in by_set}
+    groups["test_parts_pooled"] = [n for n in TEST_PARTS if n in by_set]
+    for name, members in groups.items():
+        reader = [r for m in members for r in by_set[m][0]]
+        model = [r for m in members for r in by_set[m][1]]
+        if not reader:
+            continue
+        report["sets"][name] = {"reader": _figures(reader), "ossdx": _figures(model),
+                                "paired": paired(reader, model)}
+    report["answered"] = sum(len(v[0]) for v in by_set.values())
+    return report
+
+
+def print_report(report: dict[str, Any]) -> None:
+    print(f"Reader study: {report['answered']} of {report['sheets']} sheets answered; "
+          f"ossdx knowledge base {report['kb']}")
+    print(f"{'set':22s} {'n':>4s} {'reader top-1':>12s} {'ossdx top-1':>11s} "
+          f"{'reader top-3':>12s} {'ossdx top-3':>11s} {'Brier r/o':>13s} "
+          f"{'both/r/o/none':>15s}")
+    for name, row in report["sets"].items():
+        r, m, p = row["reader"], row["ossdx"], row["paired"]
+        print(f"{name:22s} {r['n']:4d} {r['top1']:12.1%} {m['top1']:11.1%} "
+              f"{r['top3']:12.1%} {m['top3']:11.1%} {r['brier']:6.3f}/{m['brier']:.3f} "
+              f"{p['both']:>3d}/{p['reader_only']}/{p['ossdx_only']}/{p['neither']}")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    make = sub.add_parser("sheets", help="write the reader sheets")
+    make.add_argument("--out", type=Path, required=True)
+    make.add_argument("--sets", nargs="+", default=list(DEFAULT_SETS))
+    make.add_argument("--batch", type=int, default=40)
+    grade = sub.add_parser("score", help="score the readers' answers against ossdx")
+    grade.add_argument("--out", type=Path, required=True)
+    grade.add_argument("--answers", type=Path, nargs="*")
+    for p in (make, grade):
+        p.add_argument("--kb", default=None)
+    args = parser.parse_args(argv)
+    kb = load_knowledge_base(args.kb)
+    if args.command == "sheets":
+        unknown = set(args.sets) - set(_sets(kb))
+        if unknown:
+            parser.error(f"unknown sets {sorted(unknown)}; allowed: {sorted(_sets(kb))}")
+        n = write_sheets(kb, args.out, args.sets, args.batch)
+        result: dict[str, Any] = {"sheets": n, "out": str(args.out)}
+        print(f"{n} sheets written to {args.out}")
+    else:
+        files = args.answers or sorted((args.out / "answers").glob("*.yaml"))
+        result = score_answers(kb, args.out, files)
+        print_report(result)
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
