@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -107,17 +108,38 @@ def reader_result(case: Case, probabilities: Mapping[str, float], other: str) ->
                       dict(probabilities))
 
 
-def paired(reader: Sequence[CaseResult], model: Sequence[CaseResult]) -> dict[str, int]:
+def mcnemar_p(b: int, c: int) -> float:
+    """Exact two-sided McNemar p: the chance of a split of the b + c discordant cases at
+    least this uneven if either reader were as likely to be the one right."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(b, c) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def paired(reader: Sequence[CaseResult], model: Sequence[CaseResult]) -> dict[str, Any]:
     pairs = list(zip(reader, model, strict=True))
-    return {"both": sum(r.top1 and m.top1 for r, m in pairs),
-            "reader_only": sum(r.top1 and not m.top1 for r, m in pairs),
-            "ossdx_only": sum(m.top1 and not r.top1 for r, m in pairs),
-            "neither": sum(not r.top1 and not m.top1 for r, m in pairs)}
+    counts: dict[str, Any] = {
+        "both": sum(r.top1 and m.top1 for r, m in pairs),
+        "reader_only": sum(r.top1 and not m.top1 for r, m in pairs),
+        "ossdx_only": sum(m.top1 and not r.top1 for r, m in pairs),
+        "neither": sum(not r.top1 and not m.top1 for r, m in pairs)}
+    counts["mcnemar_p"] = mcnemar_p(counts["reader_only"], counts["ossdx_only"])
+    return counts
 
 
-def _figures(results: Sequence[CaseResult]) -> dict[str, Any]:
+def _figures(results: Sequence[CaseResult], focus: Sequence[str]) -> dict[str, Any]:
+    """Summary figures, with top-1 apart for the cases whose truth is one of ``focus`` (the
+    must-not-miss diagnoses) and for the others."""
     s = summarise(results)
-    return {k: s[k] for k in ("n", "top1", "top3", "brier", "wrong_conf90")} if s["n"] else s
+    figures = {k: s[k] for k in ("n", "top1", "top1_ci95", "top3", "brier", "wrong_conf90")}
+    inside = [r for r in results if r.truth in focus]
+    outside = [r for r in results if r.truth not in focus]
+    figures["focus_n"], figures["rest_n"] = len(inside), len(outside)
+    figures["focus_top1"] = sum(r.top1 for r in inside) / len(inside) if inside else None
+    figures["rest_top1"] = sum(r.top1 for r in outside) / len(outside) if outside else None
+    return figures
 
 
 def score_answers(kb: KnowledgeBase, out: Path, answer_files: Sequence[Path],
@@ -149,7 +171,9 @@ def score_answers(kb: KnowledgeBase, out: Path, answer_files: Sequence[Path],
         model = [r for m in members for r in by_set[m][1]]
         if not reader:
             continue
-        report["sets"][name] = {"reader": _figures(reader), "ossdx": _figures(model),
+        focus = kb.manifest.must_not_miss
+        report["sets"][name] = {"reader": _figures(reader, focus),
+                                "ossdx": _figures(model, focus),
                                 "paired": paired(reader, model)}
     report["answered"] = sum(len(v[0]) for v in by_set.values())
     return report
@@ -166,6 +190,14 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"{name:22s} {r['n']:4d} {r['top1']:12.1%} {m['top1']:11.1%} "
               f"{r['top3']:12.1%} {m['top3']:11.1%} {r['brier']:6.3f}/{m['brier']:.3f} "
               f"{p['both']:>3d}/{p['reader_only']}/{p['ossdx_only']}/{p['neither']}")
+    print("paired top-1 (exact McNemar p): " + "; ".join(
+        f"{name} {row['paired']['mcnemar_p']:.2g}" for name, row in report["sets"].items()))
+    print("top-1 where the truth is a must-not-miss diagnosis / any other (reader, ossdx):")
+    for name, row in report["sets"].items():
+        r, m = row["reader"], row["ossdx"]
+        if r["focus_n"] and r["rest_n"]:
+            print(f"  {name:20s} {r['focus_n']:3d}: {r['focus_top1']:6.1%} {m['focus_top1']:6.1%}"
+                  f"   {r['rest_n']:3d}: {r['rest_top1']:6.1%} {m['rest_top1']:6.1%}")
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -40,7 +40,15 @@ def test_paired_counts_add_up_to_the_cases():
     wrong = reader.reader_result(Case(findings={}, truth="metastasis"),
                                  {"metastasis": 0.1, "other": 0.9}, "other")
     counts = reader.paired([right, right, wrong, wrong], [right, wrong, right, wrong])
-    assert counts == {"both": 1, "reader_only": 1, "ossdx_only": 1, "neither": 1}
+    assert counts == {"both": 1, "reader_only": 1, "ossdx_only": 1, "neither": 1,
+                      "mcnemar_p": 1.0}
+
+
+def test_mcnemar_p_is_the_exact_binomial_tail():
+    """8 against 2 discordant cases: 2 x P(X <= 2), X ~ Bin(10, 1/2) = 2 x 56 / 1024."""
+    assert reader.mcnemar_p(8, 2) == pytest.approx(112 / 1024)
+    assert reader.mcnemar_p(2, 8) == reader.mcnemar_p(8, 2)
+    assert reader.mcnemar_p(0, 0) == 1.0
 
 
 def test_sheets_show_the_coded_input_and_nothing_that_gives_the_answer(kb, tmp_path):
@@ -80,3 +88,4 @@ def test_score_compares_the_reader_with_ossdx_on_the_same_cases(kb, tmp_path):
     assert row["ossdx"]["top1"] == 1.0  # the seed's expected leaders (tests/test_seed_cases.py)
     assert row["paired"]["reader_only"] == 0
     assert row["paired"]["both"] == metastases
+    assert row["reader"]["focus_top1"] == 1.0  # kb.yaml's must-not-miss: metastasis
