@@ -8,7 +8,8 @@ score that reader on the same cases, and compare.
     python -m benchmarks.reader sheets --out DIR [--sets blind_test ...] [--batch 40]
     python -m benchmarks.reader score --out DIR [--answers FILE ...]
 
-``sheets`` writes the cases of the named sets (benchmarks/accuracy.py's set names) as reader
+``sheets`` writes the cases of the named sets (benchmarks/accuracy.py's set names, or any
+folder under the knowledge base's ``cases/``, such as a department's own cases) as reader
 sheets: patient context, modalities and findings in words, nothing else (no title,
 narrative, source, teaching point, file name or truth), shuffled with a fixed seed and
 numbered ``r0001``, ``r0002`` ... in batches of ``--batch``, with ``diagnoses.yaml`` (the
@@ -38,6 +39,8 @@ import yaml
 
 from benchmarks.accuracy import TEST_PARTS, _sets
 from ossdx.authoring.evaluate import CaseResult, case_result, load_cases, summarise
+from ossdx.core.errors import InputError, Problem
+from ossdx.core.loader import read_document
 from ossdx.kb import KnowledgeBase, load_knowledge_base
 from ossdx.kb.case import Case
 from ossdx.reasoning.diagnosis import Reasoner
@@ -62,8 +65,19 @@ def sheet_text(kb: KnowledgeBase, case: Case) -> dict[str, Any]:
     }
 
 
+def set_folders(kb: KnowledgeBase, names: Sequence[str]) -> dict[str, tuple[Path, str]]:
+    """Each name's folder and split: a benchmark set, or a folder under ``cases/``."""
+    known = _sets(kb)
+    found = {n: known[n] if n in known else (kb.root / "cases" / n, "all") for n in names}
+    missing = [n for n, (folder, _) in found.items() if not folder.is_dir()]
+    if missing:
+        raise ValueError(f"no set or case folder {', '.join(missing)}; sets: "
+                         f"{', '.join(known)}, or a folder under {kb.root / 'cases'}")
+    return found
+
+
 def write_sheets(kb: KnowledgeBase, out: Path, sets: Sequence[str], batch: int) -> int:
-    paths = _sets(kb)
+    paths = set_folders(kb, sets)
     cases = [(name, case) for name in sets
              for case in load_cases(paths[name][0], kb, paths[name][1])[0]]
     random.Random(SEED).shuffle(cases)
@@ -85,6 +99,42 @@ def write_sheets(kb: KnowledgeBase, out: Path, sets: Sequence[str], batch: int) 
     (out / "diagnoses.yaml").write_text(yaml.safe_dump(
         {d: kb.diagnoses[d].name for d in kb.diagnoses}, sort_keys=False), encoding="utf-8")
     return len(sheets)
+
+
+def read_answers(path: Path, sheets: Mapping[str, Any], diagnoses: Sequence[str],
+                 ) -> dict[str, dict[str, float]]:
+    """One answer file, checked: sheet id -> {diagnosis id: probability in [0, 1]}, at most
+    five per sheet, summing to at most 1. Every problem raises :class:`InputError` with its
+    line."""
+    doc = read_document(path)
+    problems: list[Problem] = []
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem((), "an answer file maps sheet ids to answers, "
+                                          "for example  r0007: {metastasis: 0.6}")])
+    answers: dict[str, dict[str, float]] = {}
+    for sheet, answer in doc.data.items():
+        if sheet not in sheets:
+            problems.append(doc.problem((sheet,), f"no sheet '{sheet}' in key.json"))
+            continue
+        if not isinstance(answer, dict) or not answer:
+            problems.append(doc.problem((sheet,), "an answer maps diagnosis ids to "
+                                                  "probabilities, for example {metastasis: 0.6}"))
+            continue
+        for dx, p in answer.items():
+            if dx not in diagnoses:
+                problems.append(doc.problem((sheet, dx), f"unknown diagnosis '{dx}'; allowed: "
+                                                         f"{', '.join(diagnoses)}"))
+            elif isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+                problems.append(doc.problem((sheet, dx), f"probability {p!r} must be a "
+                                                         "number from 0 to 1"))
+        numbers = [p for p in answer.values() if isinstance(p, (int, float))]
+        if len(answer) > MAX_LISTED or sum(numbers) > 1 + 1e-6:
+            problems.append(doc.problem((sheet,), f"list at most {MAX_LISTED} diagnoses, "
+                                                  "with probabilities summing to 1 or less"))
+        answers[str(sheet)] = {str(d): float(p) for d, p in answer.items()}
+    if problems:
+        raise InputError(problems)
+    return answers
 
 
 def reader_probabilities(answer: Mapping[str, Any] | None, diagnoses: Sequence[str],
@@ -145,15 +195,15 @@ def _figures(results: Sequence[CaseResult], focus: Sequence[str]) -> dict[str, A
 def score_answers(kb: KnowledgeBase, out: Path, answer_files: Sequence[Path],
                   ) -> dict[str, Any]:
     key = json.loads((out / "key.json").read_text(encoding="utf-8"))
+    diagnoses = list(kb.diagnoses)
     answers: dict[str, Any] = {}
     for path in answer_files:
-        answers.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        answers.update(read_answers(path, key, diagnoses))
     reasoner = Reasoner(kb)
-    diagnoses = list(kb.diagnoses)
     by_set: dict[str, tuple[list[CaseResult], list[CaseResult]]] = {}
     cases = {str(Path(c.location.file).relative_to(kb.root)): c
-             for name, (folder, split) in _sets(kb).items()
-             if name in {v["set"] for v in key.values()}
+             for folder, split in set_folders(kb, sorted({v["set"] for v in key.values()}))
+             .values()
              for c in load_cases(folder, kb, split)[0]}
     for sheet_id, where in key.items():
         if sheet_id not in answers:
@@ -215,15 +265,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     kb = load_knowledge_base(args.kb)
     if args.command == "sheets":
-        unknown = set(args.sets) - set(_sets(kb))
-        if unknown:
-            parser.error(f"unknown sets {sorted(unknown)}; allowed: {sorted(_sets(kb))}")
-        n = write_sheets(kb, args.out, args.sets, args.batch)
+        try:
+            n = write_sheets(kb, args.out, args.sets, args.batch)
+        except ValueError as error:
+            parser.error(str(error))
         result: dict[str, Any] = {"sheets": n, "out": str(args.out)}
         print(f"{n} sheets written to {args.out}")
     else:
+        if not (args.out / "key.json").is_file():
+            parser.error(f"{args.out} has no key.json: write the sheets there first")
         files = args.answers or sorted((args.out / "answers").glob("*.yaml"))
-        result = score_answers(kb, args.out, files)
+        try:
+            result = score_answers(kb, args.out, files)
+        except InputError as error:
+            parser.exit(2, f"{error}\n")
         print_report(result)
     print(json.dumps(result))
     return result

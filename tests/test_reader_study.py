@@ -89,3 +89,34 @@ def test_score_compares_the_reader_with_ossdx_on_the_same_cases(kb, tmp_path):
     assert row["paired"]["reader_only"] == 0
     assert row["paired"]["both"] == metastases
     assert row["reader"]["focus_top1"] == 1.0  # kb.yaml's must-not-miss: metastasis
+
+
+def test_a_malformed_answer_file_is_refused_by_line_and_says_what_is_allowed(kb, tmp_path,
+                                                                              capsys):
+    reader.write_sheets(kb, tmp_path, ["seed"], batch=100)
+    answers = tmp_path / "answers" / "bad.yaml"
+    answers.write_text("r0001: {metastasis: 0.7}\n"
+                       "r0002: {metastasis: 1.5}\n"
+                       "r0003: {metastases: 0.5}\n"
+                       "r9999: {metastasis: 0.5}\n")
+    with pytest.raises(SystemExit) as exit_:
+        reader.main(["score", "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{answers}:2: probability 1.5 must be a number from 0 to 1" in err
+    assert f"{answers}:3: unknown diagnosis 'metastases'; allowed: " in err
+    assert f"{answers}:4: no sheet 'r9999' in key.json" in err
+    assert "Traceback" not in err
+
+
+def test_sheets_can_be_written_for_a_department_folder_and_refuse_an_unknown_one(
+        kb, tmp_path, capsys):
+    """Any folder under the knowledge base's cases/ is a set; an unknown name is refused."""
+    n = reader.write_sheets(kb, tmp_path / "a", ["literature"], batch=200)
+    assert n == len(list((KB_DIR / "cases" / "literature").glob("*.yaml")))
+    with pytest.raises(SystemExit):
+        reader.main(["sheets", "--out", str(tmp_path / "b"), "--sets", "no_such_folder"])
+    assert "no set or case folder no_such_folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        reader.main(["score", "--out", str(tmp_path / "c")])
+    assert "has no key.json" in capsys.readouterr().err
