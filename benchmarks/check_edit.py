@@ -37,7 +37,7 @@ from ossdx.reasoning.diagnosis import Reasoner
 from ossdx.reasoning.scoring import score
 
 ROOT = Path(__file__).resolve().parent.parent
-TUNING = ("seed", "literature", "blind/tuning")
+TUNING = ("seed", "literature", "blind/tuning", "composite")
 POOLED = "validation parts"
 SHOWN = ("n", "top1", "top3", "brier", "ece", "wrong_conf90")
 DRAWS = 2000  # paired bootstrap draws of the Brier change
