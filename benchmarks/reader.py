@@ -39,7 +39,7 @@ import yaml
 
 from benchmarks.accuracy import TEST_PARTS, _sets
 from ossdx.authoring.evaluate import CaseResult, case_result, load_cases, summarise
-from ossdx.core.errors import InputError, Problem
+from ossdx.core.errors import InputError, Location, Problem
 from ossdx.core.loader import read_document
 from ossdx.kb import KnowledgeBase, load_knowledge_base
 from ossdx.kb.case import Case
@@ -194,7 +194,11 @@ def _figures(results: Sequence[CaseResult], focus: Sequence[str]) -> dict[str, A
 
 def score_answers(kb: KnowledgeBase, out: Path, answer_files: Sequence[Path],
                   ) -> dict[str, Any]:
-    key = json.loads((out / "key.json").read_text(encoding="utf-8"))
+    try:
+        key = json.loads((out / "key.json").read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError([Problem(Location(str(out / "key.json"), getattr(error, "lineno", 1)),
+                                  f"not the key that 'sheets' writes: {error}")]) from None
     diagnoses = list(kb.diagnoses)
     answers: dict[str, Any] = {}
     for path in answer_files:
@@ -208,7 +212,11 @@ def score_answers(kb: KnowledgeBase, out: Path, answer_files: Sequence[Path],
     for sheet_id, where in key.items():
         if sheet_id not in answers:
             continue
-        case = cases[where["file"]]
+        case = cases.get(where["file"])
+        if case is None:
+            raise InputError([Problem(Location(str(out / "key.json")),
+                                      f"sheet {sheet_id}: no case file {where['file']} in set "
+                                      f"{where['set']} (the cases changed since the sheets)")])
         probabilities = reader_probabilities(answers[sheet_id], diagnoses)
         reader, model = by_set.setdefault(where["set"], ([], []))
         reader.append(reader_result(case, probabilities, kb.other))

@@ -120,3 +120,10 @@ def test_sheets_can_be_written_for_a_department_folder_and_refuse_an_unknown_one
     with pytest.raises(SystemExit):
         reader.main(["score", "--out", str(tmp_path / "c")])
     assert "has no key.json" in capsys.readouterr().err
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "key.json").write_text('{"r0001": ')
+    with pytest.raises(SystemExit):
+        reader.main(["score", "--out", str(tmp_path / "c")])
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'c' / 'key.json'}:1: not the key that 'sheets' writes" in err
+    assert "Traceback" not in err
