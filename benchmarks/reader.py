@@ -127,11 +127,12 @@ def read_answers(path: Path, sheets: Mapping[str, Any], diagnoses: Sequence[str]
             elif isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
                 problems.append(doc.problem((sheet, dx), f"probability {p!r} must be a "
                                                          "number from 0 to 1"))
-        numbers = [p for p in answer.values() if isinstance(p, (int, float))]
-        if len(answer) > MAX_LISTED or sum(numbers) > 1 + 1e-6:
+        numbers = {str(d): float(p) for d, p in answer.items()
+                   if isinstance(p, (int, float)) and not isinstance(p, bool)}
+        if len(answer) > MAX_LISTED or sum(numbers.values()) > 1 + 1e-6:
             problems.append(doc.problem((sheet,), f"list at most {MAX_LISTED} diagnoses, "
                                                   "with probabilities summing to 1 or less"))
-        answers[str(sheet)] = {str(d): float(p) for d, p in answer.items()}
+        answers[str(sheet)] = numbers
     if problems:
         raise InputError(problems)
     return answers

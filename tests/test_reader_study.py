@@ -98,7 +98,8 @@ def test_a_malformed_answer_file_is_refused_by_line_and_says_what_is_allowed(kb,
     answers.write_text("r0001: {metastasis: 0.7}\n"
                        "r0002: {metastasis: 1.5}\n"
                        "r0003: {metastases: 0.5}\n"
-                       "r9999: {metastasis: 0.5}\n")
+                       "r9999: {metastasis: 0.5}\n"
+                       "r0004: {metastasis: high}\n")
     with pytest.raises(SystemExit) as exit_:
         reader.main(["score", "--out", str(tmp_path)])
     assert exit_.value.code == 2
@@ -106,6 +107,7 @@ def test_a_malformed_answer_file_is_refused_by_line_and_says_what_is_allowed(kb,
     assert f"{answers}:2: probability 1.5 must be a number from 0 to 1" in err
     assert f"{answers}:3: unknown diagnosis 'metastases'; allowed: " in err
     assert f"{answers}:4: no sheet 'r9999' in key.json" in err
+    assert f"{answers}:5: probability 'high' must be a number from 0 to 1" in err
     assert "Traceback" not in err
 
 
