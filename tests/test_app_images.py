@@ -145,7 +145,7 @@ def test_in_quiz_mode_the_workup_images_are_blind_until_revealed(kb):
     assert [c for _, c in images(at)] == [f"{i.caption} ({i.modality})" for i in case.images]
 
 
-def test_the_workup_views_a_users_own_images_in_memory(tmp_path):
+def test_the_workup_views_a_users_own_images_in_memory(tmp_path, monkeypatch):
     """An uploaded DICOM series and PNG are shown, no file is written anywhere, no
     identifier is shown, and a new case forgets them."""
     from PIL import Image
@@ -154,10 +154,21 @@ def test_the_workup_views_a_users_own_images_in_memory(tmp_path):
     df.ct_slice(identifying=True).save_as(raw, enforce_file_format=True)
     png = io.BytesIO()
     Image.new("L", (8, 8), 30).save(png, format="PNG")
-    watched = [Path(tempfile.gettempdir()), Path.cwd(), KB_DIR]
+    # A temporary and a working folder of this test's own, so that what other test workers
+    # write at the same time is not taken for the app's doing.
+    own_tmp, own_cwd = tmp_path / "tmp", tmp_path / "cwd"
+    own_tmp.mkdir()
+    own_cwd.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(own_tmp))
+    monkeypatch.setenv("TMPDIR", str(own_tmp))
+    monkeypatch.chdir(own_cwd)
+    watched = [own_tmp, own_cwd, KB_DIR]
 
     def files() -> set[Path]:
-        return {p for folder in watched for p in folder.iterdir()}
+        # Python's bytecode cache is written by the interpreter on a first import, not by
+        # the app.
+        return {p for folder in watched for p in folder.rglob("*")
+                if "__pycache__" not in p.parts}
 
     before = files()
     at = start(WORKUP)
