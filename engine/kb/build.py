@@ -104,6 +104,10 @@ class _Builder:
     contents: dict[str, str] = field(default_factory=dict)
     docs: dict[str, list[_Parsed]] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
+    # Per folder, the stems of files that could not be read or validated: their own
+    # problems are reported, and ids they would have defined are not reported again as
+    # unknown wherever they are used.
+    unloaded: dict[str, set[str]] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- reporting
     def error(self, doc: Document, path: PathKey, message: str, code: str) -> None:
@@ -154,12 +158,14 @@ class _Builder:
         except InputError as exc:
             self.problems.extend(exc.problems)
             self.failed.add(key)
+            self.unloaded.setdefault(key, set()).add(path.stem)
             return
         self.contents[path.relative_to(self.root).as_posix()] = repr(doc.data)
         parsed, problems = validate_model(doc, model)
         self.problems.extend(problems)
         if parsed is None:
             self.failed.add(key)
+            self.unloaded.setdefault(key, set()).add(path.stem)
         else:
             self.docs.setdefault(key, []).append(_Parsed(doc, parsed))
 
@@ -224,6 +230,26 @@ class _Assembler:
     def docs(self, key: str) -> list[_Parsed]:
         return self.b.docs.get(key, [])
 
+    def lost(self, item_id: str) -> bool:
+        """Whether ``item_id`` is a diagnosis, or one of its rules or teaching points, whose
+        file is there but could not be loaded (its ids all start with the diagnosis id), or
+        a population prior, when the catch-all it is stated against could not be loaded."""
+        unloaded = self.b.unloaded.get("diagnoses", set())
+        if self.manifest.other_diagnosis in unloaded and item_id.endswith(".prior.population"):
+            return True  # every population prior is stated against the catch-all's base
+        return any(item_id == dx or item_id.startswith(dx + ".") for dx in unloaded)
+
+    def unknown_diagnosis(self, doc: Document, path: PathKey, dx_id: str,
+                          known: Mapping[str, object], *, list_allowed: bool = False) -> None:
+        """Report a use of a diagnosis id that is not defined, unless its own file is there
+        but broken: that file's problem is the one to mend, and one typo in a diagnosis
+        file must not bury it under an error at every place that names the diagnosis."""
+        if self.lost(dx_id):
+            return
+        also = f"; {allowed(known)}" if list_allowed else ""
+        self.b.error(doc, path, f"unknown diagnosis '{dx_id}'{did_you_mean(dx_id, known)}{also}",
+                     "unknown-diagnosis")
+
     # ---------------------------------------------------------------- assemble
     def assemble(self) -> KnowledgeBase | None:
         self._references()
@@ -258,9 +284,9 @@ class _Assembler:
         manifest_doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
         for i, dx_id in enumerate(self.manifest.must_not_miss):
             if dx_id not in diagnoses:
-                self.b.error(manifest_doc, ("must_not_miss", i), f"unknown diagnosis '{dx_id}'"
-                             f"{did_you_mean(dx_id, diagnoses)}", "unknown-diagnosis")
-        if self.manifest.other_diagnosis not in diagnoses:
+                self.unknown_diagnosis(manifest_doc, ("must_not_miss", i), dx_id, diagnoses)
+        if self.manifest.other_diagnosis not in diagnoses and not self.lost(
+                self.manifest.other_diagnosis):
             doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
             self.b.error(doc, ("other_diagnosis",), f"the catch-all diagnosis "
                          f"'{self.manifest.other_diagnosis}' has no file in diagnoses/",
@@ -469,8 +495,7 @@ class _Assembler:
         for parsed in self.docs("diagnoses"):
             for i, mimic in enumerate(parsed.model.mimics):
                 if mimic not in known:
-                    self.b.error(parsed.doc, ("mimics", i), f"unknown diagnosis '{mimic}'"
-                                 f"{did_you_mean(mimic, known)}", "unknown-diagnosis")
+                    self.unknown_diagnosis(parsed.doc, ("mimics", i), mimic, known)
         return table, named
 
     # ---------------------------------------------------------------- rules
@@ -1085,9 +1110,8 @@ class _Assembler:
                 for field_name, ids in (("for", item.for_), ("unless_leader", item.unless_leader)):
                     for j, dx_id in enumerate(ids):
                         if dx_id not in diagnoses:
-                            self.b.error(doc, (*path, field_name, j), f"unknown diagnosis "
-                                         f"'{dx_id}'{did_you_mean(dx_id, diagnoses)}; "
-                                         f"{allowed(diagnoses)}", "unknown-diagnosis")
+                            self.unknown_diagnosis(doc, (*path, field_name, j), dx_id,
+                                                   diagnoses, list_allowed=True)
                 if item.band is not None:
                     low, high = item.band
                     if not (0.0 <= low <= 1.0 and 0.0 <= high <= 1.0):
@@ -1146,7 +1170,7 @@ class _Assembler:
         known |= quiz_ids
         for i, section in enumerate(parsed.model.sections):
             for j, item in enumerate(section.covered_by):
-                if item not in known:
+                if item not in known and not self.lost(item):
                     self.b.error(parsed.doc, ("sections", i, "covered_by", j),
                                  f"unknown knowledge-base id '{item}'"
                                  f"{did_you_mean(item, known)}", "unknown-id")
@@ -1160,7 +1184,7 @@ class _Assembler:
                              f"'{fact.section}'{did_you_mean(fact.section, headings)}",
                              "unknown-id")
             for j, item in enumerate(fact.carried_by):
-                if item not in known:
+                if item not in known and not self.lost(item):
                     self.b.error(parsed.doc, (*path, "carried_by", j), f"unknown "
                                  f"knowledge-base id '{item}'{did_you_mean(item, known)}",
                                  "unknown-id")
@@ -1249,8 +1273,7 @@ class _Assembler:
                 continue
             for dx in rate.by_diagnosis:
                 if dx not in diagnoses:
-                    self.b.error(parsed.doc, (*path, "by_diagnosis", dx), f"unknown diagnosis "
-                                 f"'{dx}'{did_you_mean(dx, diagnoses)}", "unknown-diagnosis")
+                    self.unknown_diagnosis(parsed.doc, (*path, "by_diagnosis", dx), dx, diagnoses)
             rates[finding] = {"*": rate.overall, **rate.by_diagnosis}
         return rates
 
