@@ -116,6 +116,12 @@ def cmd_graph(args: argparse.Namespace, out: TextIO) -> int:
     return run(args, out)
 
 
+def cmd_typical(args: argparse.Namespace, out: TextIO) -> int:
+    from ossdx.cli.typical import run
+
+    return run(args, out)
+
+
 def cmd_coverage(args: argparse.Namespace, out: TextIO) -> int:
     from ossdx.cli.coverage import run
 
@@ -174,6 +180,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "response": cmd_response,
     "graph": cmd_graph,
     "coverage": cmd_coverage,
+    "typical": cmd_typical,
     "deidentify": cmd_deidentify,
     "db": cmd_db,
     "app": cmd_app,
@@ -215,6 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--finding", metavar="ID", help="only the subgraph around one finding")
     p.add_argument("--format", choices=["dot", "graphml", "json"], default="dot")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    p = sub.add_parser("typical", help="whether each diagnosis leads on its own typical "
+                                       "picture (from its profile, no case)")
+    p.add_argument("--signs", type=int, default=5, metavar="K",
+                   help="findings in each picture (default 5)")
+    p.add_argument("--diagnosis", metavar="ID", help="only this diagnosis")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("coverage", help="which rules the case files exercise")
     p.add_argument("cases_dir", nargs="?", default=None,
