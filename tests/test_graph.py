@@ -415,3 +415,26 @@ def test_page_widgets_are_prefixed_and_no_raw_html_is_used():
     assert keys and all(k.startswith("kb_") for k in keys)
     assert not any(m.proto.allow_html for m in at.markdown)
     assert not at.get("html")
+
+
+def test_browsing_a_diagnosis_shows_whether_it_leads_on_its_typical_picture(kb):
+    """The Browse page gives each described diagnosis's verdict from ``ossdx typical``:
+    for one that leads on its own picture, 'leads'; for one that does not, its rank and the
+    leader by name; with the picture's findings in words."""
+    from ossdx.authoring.typical import check_typical, picture_labels
+
+    results = {r.diagnosis: r for r in check_typical(kb)}
+    leading = next(r for r in results.values() if r.leads)
+    trailing = next((r for r in results.values() if not r.leads), None)
+    at = show(page(KB_DIR), "Browse")
+    for result in filter(None, (leading, trailing)):
+        at.selectbox(key="kb_browse_diagnosis").set_value(result.diagnosis).run()
+        assert not at.exception
+        texts = "\n".join(m.value for m in at.markdown).replace("\\", "")
+        line = next(t for t in texts.splitlines() if "On its own typical picture" in t)
+        if result.leads:
+            assert "leads at" in line and "ranks" not in line
+        else:
+            assert f"ranks {result.rank}" in line and kb.name_of(result.leader) in line
+        for label in picture_labels(kb, result.picture):
+            assert label in texts

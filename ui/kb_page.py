@@ -31,6 +31,7 @@ from ossdx.authoring.graph import (
     node_id,
     to_dot,
 )
+from ossdx.authoring.typical import DEFAULT_SIGNS, TypicalResult, check_typical, picture_labels
 from ossdx.core.errors import InputError
 from ossdx.kb.holder import snapshot
 from ossdx.kb.model import Kind, KnowledgeBase, Rule
@@ -51,6 +52,14 @@ LEGEND = ("Colours: findings and their values (blue), patient context (purple), 
 def _graph(fingerprint: str, _kb: KnowledgeBase) -> Any:
     """The knowledge graph, built once per KB version."""
     return build_graph(_kb)
+
+
+@st.cache_data(show_spinner=False)
+def _typical(fingerprint: str, _kb: KnowledgeBase, diagnosis: str) -> TypicalResult | None:
+    """The diagnosis ranked on its own typical picture (None without a profile)."""
+    if diagnosis not in _kb.profiles:
+        return None
+    return check_typical(_kb, DEFAULT_SIGNS, [diagnosis])[0]
 
 
 @st.cache_data(show_spinner="Running every case file ...")
@@ -285,6 +294,7 @@ def _browse_section(kb: KnowledgeBase) -> None:
         st.markdown(f"**Base prior:** {prior.base:.1%}"
                     + (f" ({prior.note})" if prior.note else ""))
         _sources(kb, prior.references)
+        _typical_picture(kb, dx_id)
         if dx.teaching_points:
             st.markdown("**Teaching points**")
             for tp in dx.teaching_points:
@@ -320,6 +330,22 @@ def _browse_section(kb: KnowledgeBase) -> None:
         st.markdown(f"**When:** {describe_rule(kb, rule)}")
         st.caption(f"Defined at {rule.location}")
         _sources(kb, rule.references)
+
+
+def _typical_picture(kb: KnowledgeBase, dx_id: str) -> None:
+    """Whether the diagnosis leads on the picture its own profile calls typical."""
+    result = _typical(kb.fingerprint, kb, dx_id)
+    if result is None:
+        return
+    verdict = (f"leads at {result.probability:.0%}" if result.leads else
+               f"ranks {result.rank} at {result.probability:.0%}; "
+               f"{kb.name_of(result.leader)} leads at {result.leader_probability:.0%}")
+    st.markdown(f"**On its own typical picture:** {verdict}")
+    st.markdown("\n".join(f"- {safe(text)}" for text in picture_labels(kb, result.picture)))
+    st.caption(f"The {DEFAULT_SIGNS} findings its profile says most about, ranked with no "
+               "patient context (`ossdx typical`). If it does not lead, its base rate "
+               "outweighs these signs against the leader, or the leader's profile leaves "
+               "them unstated.")
 
 
 def served_description(kb: KnowledgeBase, item: Served) -> str:

@@ -145,13 +145,18 @@ def check_typical(kb: KnowledgeBase, signs: int = DEFAULT_SIGNS,
     return results
 
 
-def format_typical(kb: KnowledgeBase, results: Sequence[TypicalResult], signs: int) -> str:
-    """The text report of ``ossdx typical``."""
-    def label(finding: str, value: Any) -> str:
+def picture_labels(kb: KnowledgeBase, picture: Mapping[str, Any]) -> list[str]:
+    """Each finding of a picture in words: 'Density: Sclerotic (blastic)'."""
+    labels = []
+    for finding, value in picture.items():
         spec = kb.vocabulary.findings[finding]
         meaning = spec.values.get(value) if isinstance(value, str) else None
-        return f"{spec.name}: {meaning.label if meaning else f'{value:g}'}"
+        labels.append(f"{spec.name}: {meaning.label if meaning else f'{value:g}'}")
+    return labels
 
+
+def format_typical(kb: KnowledgeBase, results: Sequence[TypicalResult], signs: int) -> str:
+    """The text report of ``ossdx typical``."""
     missed = [r for r in results if not r.leads]
     lines = [f"Each diagnosis ranked on its own typical picture ({signs} most telling "
              "findings of its profile, no patient context): "
@@ -161,7 +166,7 @@ def format_typical(kb: KnowledgeBase, results: Sequence[TypicalResult], signs: i
                    f"ranks {r.rank} ({r.probability:.0%}); {r.leader} leads "
                    f"({r.leader_probability:.0%})")
         lines.append(f"{r.diagnosis}: {verdict}")
-        lines += [f"    {label(f, v)}" for f, v in r.picture.items()]
+        lines += [f"    {text}" for text in picture_labels(kb, r.picture)]
     if missed:
         lines += ["", "A diagnosis that does not lead on its own picture: its base rate "
                   "outweighs its signs against the leader, or the leader's profile leaves "
