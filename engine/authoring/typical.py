@@ -94,8 +94,8 @@ def telling_values(kb: KnowledgeBase, diagnosis: str) -> list[tuple[float, str, 
 def _prerequisites(kb: KnowledgeBase, diagnosis: str, finding: str,
                    picture: Mapping[str, Any]) -> dict[str, Any] | None:
     """The answers a finding's ``ask_when`` needs that the picture lacks (each the value
-    the diagnosis finds likeliest among those allowed), or None if the picture already
-    contradicts it."""
+    the diagnosis finds likeliest among those allowed; of an ``any:``, its first
+    alternative), or None if the picture already contradicts it."""
     needed: dict[str, Any] = {}
     for conjunction in kb.relevance.get(finding, ())[:1]:
         for atom in conjunction:
