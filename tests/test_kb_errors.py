@@ -292,24 +292,42 @@ def test_every_mistake_is_reported_in_one_run(kb_copy, capsys):
         assert f"{root.name}/{file}:{line}:" in out
 
 
-@pytest.mark.parametrize("diagnosis", ["hemangioma", "other"])
-def test_a_broken_diagnosis_file_is_one_error_not_one_per_mention(diagnosis: str, kb_copy):
-    """A typo in one diagnosis file of the shipped knowledge base is reported once, there;
-    the pitfalls, advice, reporting rates, seed coverage and mimic lists that name the
-    diagnosis or its rules are not each reported as unknown (which would bury the real
-    mistake), nor, for the catch-all, as a missing file or missing population priors."""
+def _misspelt_key(lines: list[str]) -> tuple[int, str]:
+    """Insert an unknown top-level key after 'name:'; its line and the expected words."""
+    at = next(i for i, line in enumerate(lines) if line.startswith("name:"))
+    lines.insert(at + 1, "colour: red\n")
+    return at + 2, "unknown key 'colour'"
+
+
+def _no_prior(lines: list[str]) -> tuple[int, str]:
+    """Remove the 'prior:' block; the error is on the id line."""
+    start = next(i for i, line in enumerate(lines) if line.startswith("prior:"))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i][:1] not in (" ", "\n"))
+    del lines[start:end]
+    return 1, "needs a 'prior'"
+
+
+@pytest.mark.parametrize("diagnosis, mistake", [("hemangioma", _misspelt_key),
+                                                ("other", _misspelt_key),
+                                                ("hemangioma", _no_prior)])
+def test_a_broken_diagnosis_file_is_one_error_not_one_per_mention(diagnosis, mistake,
+                                                                  kb_copy):
+    """A mistake in one diagnosis file of the shipped knowledge base (a misspelt key, a
+    missing prior) is reported once, there; the pitfalls, advice, reporting rates, seed
+    coverage and mimic lists that name the diagnosis or its rules are not each reported as
+    unknown (which would bury the real mistake), nor, for the catch-all, as a missing file
+    or missing population priors."""
     from conftest import KB_DIR
 
     root = kb_copy(KB_DIR)
     path = root / "diagnoses" / f"{diagnosis}.yaml"
     lines = path.read_text().splitlines(keepends=True)
-    at = next(i for i, line in enumerate(lines) if line.startswith("name:"))
-    lines.insert(at + 1, "colour: red\n")
+    line, words = mistake(lines)
     path.write_text("".join(lines))
     mentions = [p for p in root.rglob("*.yaml")
                 if p != path and "cases" not in p.parts and diagnosis in p.read_text()]
     assert len(mentions) >= 3  # the diagnosis is named elsewhere, so a cascade could happen
     errors = [p for p in validate_folder(root) if p.severity is Severity.ERROR]
     assert [(p.location.file, p.location.line) for p in errors] == [
-        (f"{root.name}/diagnoses/{diagnosis}.yaml", at + 2)], "\n".join(map(str, errors))
-    assert "unknown key 'colour'" in errors[0].message
+        (f"{root.name}/diagnoses/{diagnosis}.yaml", line)], "\n".join(map(str, errors))
+    assert words in errors[0].message

@@ -489,6 +489,7 @@ class _Assembler:
             elif dx.prior is None:
                 self.b.error(parsed.doc, ("id",), f"diagnosis '{dx.id}' needs a 'prior' "
                              "(or 'status: named' until it is described)", "missing-key")
+                self.b.unloaded.setdefault("diagnoses", set()).add(dx.id)  # reported here
             else:
                 table[dx.id] = dx
         known = {**table, **named}
