@@ -331,3 +331,23 @@ def test_a_broken_diagnosis_file_is_one_error_not_one_per_mention(diagnosis, mis
     assert [(p.location.file, p.location.line) for p in errors] == [
         (f"{root.name}/diagnoses/{diagnosis}.yaml", line)], "\n".join(map(str, errors))
     assert words in errors[0].message
+
+
+def test_a_broken_pitfall_file_does_not_cascade_and_names_keys_as_written(kb_copy):
+    """A misspelt key in one pitfall of the shipped knowledge base is one error, there: the
+    seed coverage that names the file's other pitfalls does not report them as unknown; and
+    the allowed keys are named as a file writes them ('for', not the program's 'for_')."""
+    from conftest import KB_DIR
+
+    root = kb_copy(KB_DIR)
+    path = root / "pitfalls" / "imaging.yaml"
+    lines = path.read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("    title:"))
+    lines.insert(at + 1, "    titel: again\n")
+    path.write_text("".join(lines))
+    errors = [p for p in validate_folder(root) if p.severity is Severity.ERROR]
+    assert [(p.location.file, p.location.line) for p in errors] == [
+        (f"{root.name}/pitfalls/imaging.yaml", at + 2)], "\n".join(map(str, errors))
+    message = errors[0].message
+    assert "unknown key 'titel'" in message and "did you mean 'title'" in message
+    assert "for, " in message and "for_" not in message

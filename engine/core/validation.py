@@ -62,7 +62,8 @@ def _message(error: Any, model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[
     field = str(loc[-1]) if loc else "file"
     if kind == "extra_forbidden":
         owner = _model_at(model, loc[:-1])
-        keys = list(owner.model_fields) if owner else []
+        # the keys as a file writes them: a field's alias ('for') rather than its name
+        keys = [f.alias or name for name, f in owner.model_fields.items()] if owner else []
         return (f"unknown key '{field}'{did_you_mean(field, keys)}"
                 + (f"; {allowed(keys, 20)}" if keys else ""), "unknown-key")
     if kind == "missing":

@@ -97,6 +97,21 @@ class _Parsed:
     model: Any
 
 
+def _ids_in(data: Any) -> set[str]:
+    """Every string value of an ``id`` key anywhere in a file's raw data."""
+    found: set[str] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "id" and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= _ids_in(value)
+    elif isinstance(data, list):
+        for item in data:
+            found |= _ids_in(item)
+    return found
+
+
 @dataclass
 class _Builder:
     root: Path
@@ -108,6 +123,9 @@ class _Builder:
     # problems are reported, and ids they would have defined are not reported again as
     # unknown wherever they are used.
     unloaded: dict[str, set[str]] = field(default_factory=dict)
+    # The ids written in files that failed validation (pitfalls, advice, rules, teaching
+    # points): uses of them elsewhere are not reported as unknown either.
+    unloaded_ids: set[str] = field(default_factory=set)
 
     # ---------------------------------------------------------------- reporting
     def error(self, doc: Document, path: PathKey, message: str, code: str) -> None:
@@ -166,6 +184,7 @@ class _Builder:
         if parsed is None:
             self.failed.add(key)
             self.unloaded.setdefault(key, set()).add(path.stem)
+            self.unloaded_ids |= _ids_in(doc.data)
         else:
             self.docs.setdefault(key, []).append(_Parsed(doc, parsed))
 
@@ -231,10 +250,13 @@ class _Assembler:
         return self.b.docs.get(key, [])
 
     def lost(self, item_id: str) -> bool:
-        """Whether ``item_id`` is a diagnosis, or one of its rules or teaching points, whose
-        file is there but could not be loaded (its ids all start with the diagnosis id), or
-        a population prior, when the catch-all it is stated against could not be loaded."""
+        """Whether ``item_id`` is defined in a file that is there but could not be loaded:
+        an id written in it, a diagnosis or any of its rules (their ids start with the
+        diagnosis id), or a population prior, when the catch-all it is stated against could
+        not be loaded."""
         unloaded = self.b.unloaded.get("diagnoses", set())
+        if item_id in self.b.unloaded_ids:
+            return True
         if self.manifest.other_diagnosis in unloaded and item_id.endswith(".prior.population"):
             return True  # every population prior is stated against the catch-all's base
         return any(item_id == dx or item_id.startswith(dx + ".") for dx in unloaded)
