@@ -82,9 +82,25 @@ def test_the_command_reports_every_described_diagnosis(kb):
     assert data["leading"] == sum(d["rank"] == 1 for d in data["diagnoses"])
 
 
+def test_a_patient_context_is_used(kb):
+    """A known lymphoma (a prior factor of lymphoma's) raises lymphoma's probability on its
+    own picture; the command takes the context as FIELD=VALUE options and reports it."""
+    (plain,) = check_typical(kb, 3, ["lymphoma"])
+    (known,) = check_typical(kb, 3, ["lymphoma"], {"other_cancer": "lymphoma"})
+    assert known.picture == plain.picture
+    assert known.probability > plain.probability
+    code, text = run("typical", "--signs", "3", "--diagnosis", "lymphoma", "--json",
+                     "--patient", "other_cancer=lymphoma", "--patient", "age=70")
+    data = json.loads(text)
+    assert code == 0 and data["patient"] == {"other_cancer": "lymphoma", "age": 70}
+    assert data["diagnoses"][0]["probability"] > round(plain.probability, 4)
+
+
 @pytest.mark.parametrize("argv, words", [
     (["typical", "--diagnosis", "hemangiona"], ["--diagnosis", "did you mean 'hemangioma'"]),
     (["typical", "--signs", "0"], ["--signs", "give 1 or more"]),
+    (["typical", "--patient", "primery=none"], ["--patient", "did you mean 'primary'"]),
+    (["typical", "--patient", "primary"], ["--patient", "is not FIELD=VALUE"]),
 ])
 def test_bad_options_are_clear_errors(argv, words, capsys):
     code, _ = run(*argv)

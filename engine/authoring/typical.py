@@ -130,14 +130,16 @@ def typical_picture(kb: KnowledgeBase, diagnosis: str, signs: int = DEFAULT_SIGN
 
 
 def check_typical(kb: KnowledgeBase, signs: int = DEFAULT_SIGNS,
-                  diagnoses: Sequence[str] | None = None) -> list[TypicalResult]:
-    """Every described diagnosis (or those named) ranked on its own typical picture."""
+                  diagnoses: Sequence[str] | None = None,
+                  patient: Mapping[str, Any] | None = None) -> list[TypicalResult]:
+    """Every described diagnosis (or those named) ranked on its own typical picture, with
+    no patient context or the one given (checked like a case file's)."""
     reasoner = Reasoner(kb)
     results = []
     for dx in diagnoses or sorted(kb.profiles):
         picture = typical_picture(kb, dx, signs)
-        ranked = score(kb, reasoner.trace(make_case(kb, picture, name=f"typical {dx}"),
-                                          fast=True))
+        case = make_case(kb, picture, patient, name=f"typical {dx}")
+        ranked = score(kb, reasoner.trace(case, fast=True))
         order = [s.diagnosis for s in ranked]
         p = {s.diagnosis: s.probability for s in ranked}
         results.append(TypicalResult(dx, picture, order.index(dx) + 1, p[dx], order[0],
@@ -155,11 +157,12 @@ def picture_labels(kb: KnowledgeBase, picture: Mapping[str, Any]) -> list[str]:
     return labels
 
 
-def format_typical(kb: KnowledgeBase, results: Sequence[TypicalResult], signs: int) -> str:
-    """The text report of ``ossdx typical``."""
+def format_typical(kb: KnowledgeBase, results: Sequence[TypicalResult], signs: int,
+                   context: str = "") -> str:
+    """The text report of ``ossdx typical`` (``context``: the patient context in words)."""
     missed = [r for r in results if not r.leads]
     lines = [f"Each diagnosis ranked on its own typical picture ({signs} most telling "
-             "findings of its profile, no patient context): "
+             f"findings of its profile, {context or 'no patient context'}): "
              f"{len(results) - len(missed)} of {len(results)} lead.", ""]
     for r in results:
         verdict = (f"leads ({r.probability:.0%})" if r.leads else
@@ -175,6 +178,8 @@ def format_typical(kb: KnowledgeBase, results: Sequence[TypicalResult], signs: i
     return "\n".join(lines)
 
 
-def typical_as_dict(results: Sequence[TypicalResult], signs: int) -> Mapping[str, Any]:
-    return {"signs": signs, "leading": sum(r.leads for r in results),
+def typical_as_dict(results: Sequence[TypicalResult], signs: int,
+                    patient: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    return {"signs": signs, "patient": dict(patient or {}),
+            "leading": sum(r.leads for r in results),
             "diagnoses": [r.as_dict() for r in results]}

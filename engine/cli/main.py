@@ -228,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--signs", type=int, default=5, metavar="K",
                    help="findings in each picture (default 5)")
     p.add_argument("--diagnosis", metavar="ID", help="only this diagnosis")
+    p.add_argument("--patient", metavar="FIELD=VALUE", action="append",
+                   help="patient context, as in a case file (repeat: --patient primary=none "
+                        "--patient age=70); default none")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("coverage", help="which rules the case files exercise")

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TextIO
+from typing import Any, TextIO
+
+import yaml
 
 from ossdx.authoring.typical import check_typical, format_typical, typical_as_dict
 from ossdx.cli.graph import _check_id
 from ossdx.core.errors import InputError, Location, Problem
 from ossdx.kb import load_knowledge_base
+from ossdx.reasoning.cases import make_case
 
 EXIT_OK = 0
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    """``ossdx typical [--signs K] [--diagnosis ID] [--json]``; advisory, so it exits 0."""
+    """``ossdx typical [--signs K] [--diagnosis ID] [--patient FIELD=VALUE ...] [--json]``;
+    advisory, so it exits 0."""
     kb = load_knowledge_base(args.kb)
     if args.signs < 1:
         raise InputError([Problem(Location("--signs"), f"{args.signs} findings per picture; "
@@ -24,10 +28,31 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.diagnosis is not None:
         _check_id("--diagnosis", args.diagnosis, sorted(kb.profiles))
         chosen = [args.diagnosis]
-    results = check_typical(kb, args.signs, chosen)
+    patient = _patient(args.patient or [])
+    make_case(kb, {}, patient, name="--patient")  # checked like a case file's patient
+    results = check_typical(kb, args.signs, chosen, patient)
     if args.json:
-        out.write(json.dumps(typical_as_dict(results, args.signs), indent=2,
-                             ensure_ascii=False) + "\n")
+        out.write(json.dumps(typical_as_dict(results, args.signs, patient), indent=2,
+                             ensure_ascii=False, default=sorted) + "\n")
     else:
-        out.write(format_typical(kb, results, args.signs) + "\n")
+        context = ", ".join(f"{k}={v}" for k, v in patient.items())
+        out.write(format_typical(kb, results, args.signs,
+                                 f"patient {context}" if context else "") + "\n")
     return EXIT_OK
+
+
+def _patient(pairs: list[str]) -> dict[str, Any]:
+    """``FIELD=VALUE`` options as a patient mapping; each value read as YAML, so that
+    ``age=70`` is a number and ``treatment=[surgery, radiation]`` a list."""
+    patient: dict[str, Any] = {}
+    for pair in pairs:
+        field, sep, value = pair.partition("=")
+        if not sep or not field:
+            raise InputError([Problem(Location("--patient"), f"'{pair}' is not FIELD=VALUE "
+                                      "(for example primary=none or labs.paraprotein=present)",
+                                      code="bad-value")])
+        try:
+            patient[field.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            patient[field.strip()] = value
+    return patient
