@@ -6,11 +6,10 @@ import argparse
 import json
 from typing import Any, TextIO
 
-import yaml
-
 from ossdx.authoring.typical import check_typical, format_typical, typical_as_dict
 from ossdx.cli.graph import _check_id
 from ossdx.core.errors import InputError, Location, Problem
+from ossdx.core.loader import parse_text
 from ossdx.kb import load_knowledge_base
 from ossdx.reasoning.cases import make_case
 
@@ -51,8 +50,5 @@ def _patient(pairs: list[str]) -> dict[str, Any]:
             raise InputError([Problem(Location("--patient"), f"'{pair}' is not FIELD=VALUE "
                                       "(for example primary=none or labs.paraprotein=present)",
                                       code="bad-value")])
-        try:
-            patient[field.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            patient[field.strip()] = value
+        patient[field.strip()] = parse_text(f"value: {value}\n", "--patient").data["value"]
     return patient
