@@ -337,10 +337,7 @@ def _typical_picture(kb: KnowledgeBase, dx_id: str) -> None:
     result = _typical(kb.fingerprint, kb, dx_id)
     if result is None:
         return
-    verdict = (f"leads at {result.probability:.0%}" if result.leads else
-               f"ranks {result.rank} at {result.probability:.0%}; "
-               f"{kb.name_of(result.leader)} leads at {result.leader_probability:.0%}")
-    st.markdown(f"**On its own typical picture:** {verdict}")
+    st.markdown(f"**On its own typical picture:** {result.verdict(kb.name_of)}")
     st.markdown("\n".join(f"- {safe(text)}" for text in picture_labels(kb, result.picture)))
     st.caption(f"The {DEFAULT_SIGNS} findings its profile says most about, ranked with no "
                "patient context (`ossdx typical`). If it does not lead, its base rate "

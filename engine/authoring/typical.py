@@ -21,7 +21,7 @@ patient context is given, so the population base rates apply.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,13 @@ class TypicalResult:
     @property
     def leads(self) -> bool:
         return self.rank == 1
+
+    def verdict(self, name: Callable[[str], str] = str) -> str:
+        """'leads at 84%', or 'ranks 2 at 17%; <leader> leads at 79%' (``name`` words an id)."""
+        if self.leads:
+            return f"leads at {self.probability:.0%}"
+        return (f"ranks {self.rank} at {self.probability:.0%}; {name(self.leader)} leads at "
+                f"{self.leader_probability:.0%}")
 
     def as_dict(self) -> dict[str, Any]:
         return {"diagnosis": self.diagnosis, "picture": self.picture, "rank": self.rank,
@@ -165,10 +172,7 @@ def format_typical(kb: KnowledgeBase, results: Sequence[TypicalResult], signs: i
              f"findings of its profile, {context or 'no patient context'}): "
              f"{len(results) - len(missed)} of {len(results)} lead.", ""]
     for r in results:
-        verdict = (f"leads ({r.probability:.0%})" if r.leads else
-                   f"ranks {r.rank} ({r.probability:.0%}); {r.leader} leads "
-                   f"({r.leader_probability:.0%})")
-        lines.append(f"{r.diagnosis}: {verdict}")
+        lines.append(f"{r.diagnosis}: {r.verdict()}")
         lines += [f"    {text}" for text in picture_labels(kb, r.picture)]
     if missed:
         lines += ["", "A diagnosis that does not lead on its own picture: its base rate "

@@ -12,7 +12,8 @@ from ossdx.core.errors import InputError, Location, Problem, allowed, did_you_me
 from ossdx.kb import load_knowledge_base
 
 
-def _check_id(option: str, given: str, choices: Iterable[str]) -> None:
+def check_id(option: str, given: str, choices: Iterable[str]) -> None:
+    """Refuse an id given to ``option`` that is not one of ``choices`` (with did-you-mean)."""
     choices = list(choices)
     if given not in choices:
         raise InputError([Problem(Location(option), f"unknown id '{given}'"
@@ -24,10 +25,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     """``ossdx graph [--diagnosis ID] [--finding ID] [--format F] [-o FILE]``."""
     kb = load_knowledge_base(args.kb)
     if args.diagnosis is not None:
-        _check_id("--diagnosis", args.diagnosis, kb.diagnoses)
+        check_id("--diagnosis", args.diagnosis, kb.diagnoses)
     if args.finding is not None:
         variables = [*kb.findings, *(k for k in kb.vocabulary.patient)]
-        _check_id("--finding", args.finding, variables)
+        check_id("--finding", args.finding, variables)
     graph = filtered(build_graph(kb), diagnosis=args.diagnosis, finding=args.finding)
     text = export(graph, args.format)
     if args.output:

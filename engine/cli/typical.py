@@ -7,7 +7,7 @@ import json
 from typing import Any, TextIO
 
 from ossdx.authoring.typical import check_typical, format_typical, typical_as_dict
-from ossdx.cli.graph import _check_id
+from ossdx.cli.graph import check_id
 from ossdx.core.errors import InputError, Location, Problem
 from ossdx.core.loader import parse_text
 from ossdx.kb import load_knowledge_base
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                                   "give 1 or more", code="bad-value")])
     chosen = None
     if args.diagnosis is not None:
-        _check_id("--diagnosis", args.diagnosis, sorted(kb.profiles))
+        check_id("--diagnosis", args.diagnosis, sorted(kb.profiles))
         chosen = [args.diagnosis]
     patient = _patient(args.patient or [])
     make_case(kb, {}, patient, name="--patient")  # checked like a case file's patient

@@ -119,13 +119,10 @@ class _Builder:
     contents: dict[str, str] = field(default_factory=dict)
     docs: dict[str, list[_Parsed]] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
-    # Per folder, the stems of files that could not be read or validated: their own
-    # problems are reported, and ids they would have defined are not reported again as
-    # unknown wherever they are used.
-    unloaded: dict[str, set[str]] = field(default_factory=dict)
-    # The ids written in files that failed validation (pitfalls, advice, rules, teaching
-    # points): uses of them elsewhere are not reported as unknown either.
-    unloaded_ids: set[str] = field(default_factory=set)
+    # What files that could not be read or validated would have defined (their stems, the
+    # ids written in them) and diagnoses left out for an error of their own: their problems
+    # are reported once, and uses of these ids elsewhere are not reported again as unknown.
+    unloaded: set[str] = field(default_factory=set)
 
     # ---------------------------------------------------------------- reporting
     def error(self, doc: Document, path: PathKey, message: str, code: str) -> None:
@@ -176,15 +173,14 @@ class _Builder:
         except InputError as exc:
             self.problems.extend(exc.problems)
             self.failed.add(key)
-            self.unloaded.setdefault(key, set()).add(path.stem)
+            self.unloaded.add(path.stem)
             return
         self.contents[path.relative_to(self.root).as_posix()] = repr(doc.data)
         parsed, problems = validate_model(doc, model)
         self.problems.extend(problems)
         if parsed is None:
             self.failed.add(key)
-            self.unloaded.setdefault(key, set()).add(path.stem)
-            self.unloaded_ids |= _ids_in(doc.data)
+            self.unloaded |= {path.stem, *_ids_in(doc.data)}
         else:
             self.docs.setdefault(key, []).append(_Parsed(doc, parsed))
 
@@ -251,15 +247,13 @@ class _Assembler:
 
     def lost(self, item_id: str) -> bool:
         """Whether ``item_id`` is defined in a file that is there but could not be loaded:
-        an id written in it, a diagnosis or any of its rules (their ids start with the
+        an id written in it, or a rule of a diagnosis left out (rule ids start with the
         diagnosis id), or a population prior, when the catch-all it is stated against could
         not be loaded."""
-        unloaded = self.b.unloaded.get("diagnoses", set())
-        if item_id in self.b.unloaded_ids:
-            return True
+        unloaded = self.b.unloaded
         if self.manifest.other_diagnosis in unloaded and item_id.endswith(".prior.population"):
             return True  # every population prior is stated against the catch-all's base
-        return any(item_id == dx or item_id.startswith(dx + ".") for dx in unloaded)
+        return any(item_id == x or item_id.startswith(x + ".") for x in unloaded)
 
     def unknown_diagnosis(self, doc: Document, path: PathKey, dx_id: str,
                           known: Mapping[str, object], *, list_allowed: bool = False) -> None:
@@ -511,7 +505,7 @@ class _Assembler:
             elif dx.prior is None:
                 self.b.error(parsed.doc, ("id",), f"diagnosis '{dx.id}' needs a 'prior' "
                              "(or 'status: named' until it is described)", "missing-key")
-                self.b.unloaded.setdefault("diagnoses", set()).add(dx.id)  # reported here
+                self.b.unloaded.add(dx.id)  # reported here, not again where it is named
             else:
                 table[dx.id] = dx
         known = {**table, **named}
