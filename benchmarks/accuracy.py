@@ -39,6 +39,7 @@ each set has ``short_list_held`` (how often the list held the truth) and ``short
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 from datetime import date
 from pathlib import Path
@@ -192,6 +193,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="save the reliability diagrams (tuning sets pooled; blind test "
                              "part) as an SVG; needs the docs extra (vl-convert-python)")
     args = parser.parse_args(argv)
+    if args.plot and importlib.util.find_spec("vl_convert") is None:
+        # checked before the run, so a missing extra does not cost a measurement
+        parser.error("--plot needs the docs extra: pip install -c constraints.txt -e '.[docs]'")
     result = measure(args.robustness)
     print(f"Accuracy, KB {result['kb_version']}, {result['date']}")
     print(f"{'set':18} {'n':>4} {'top-1':>7} {'95% CI':>9} {'top-3':>7} {'95% CI':>9} "

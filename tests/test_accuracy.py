@@ -53,3 +53,20 @@ def test_no_more_metastases_outside_the_top_three(name, now, reported):
     assert now[name]["metastasis_outside_top3"] <= reported[name]["metastasis_outside_top3"]
     if name in ("seed", "blind_tuning"):
         assert now[name]["metastasis_outside_top3"] == 0
+
+
+def test_a_missing_plot_extra_is_named_before_any_measurement(monkeypatch, capsys):
+    """--plot without vl-convert stops at once with exit 2 and names the extra to install,
+    instead of a traceback after the whole (minutes-long) run."""
+    import importlib.util
+
+    import benchmarks.accuracy as accuracy
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "vl_convert" else real(name, *a))
+    monkeypatch.setattr(accuracy, "measure", lambda *a, **k: pytest.fail("measured anyway"))
+    with pytest.raises(SystemExit) as stop:
+        accuracy.main(["--plot", "reliability.svg"])
+    assert stop.value.code == 2
+    assert "pip install -c constraints.txt -e '.[docs]'" in capsys.readouterr().err
