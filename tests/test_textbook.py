@@ -554,6 +554,84 @@ PRESENTATIONS = [
         },
         BC,
     ),
+    # The four diagnoses added to the vocabulary with the blind sets, each as its source
+    # describes it.
+    (
+        # Di Primio 2011: many small symmetric periarticular sclerotic foci, cold on bone scan
+        "osteopoikilosis",
+        {
+            "region": "pelvis",
+            "lesion_count": "multiple",
+            "skeletal_distribution": "periarticular_symmetric",
+            "density": "sclerotic",
+            "size_cm": 0.5,
+            "bone_scan_uptake": "none",
+        },
+        BC,
+    ),
+    (
+        # the same foci on MRI: compact bone, dark on T1 and T2
+        "osteopoikilosis",
+        {
+            "region": "long_bone",
+            "long_bone_location": "epiphysis",
+            "lesion_count": "multiple",
+            "skeletal_distribution": "periarticular_symmetric",
+            "t1_signal": "hypo",
+            "t2_signal": "hypo",
+            "size_cm": 0.5,
+        },
+        BC,
+    ),
+    (
+        # Murphey 2014: serpiginous peripheral sclerosis of a medullary infarct
+        "bone_infarct",
+        {
+            "region": "long_bone",
+            "long_bone_location": "metaphysis",
+            "serpiginous_margin": "yes",
+            "density": "mixed",
+        },
+        {**BC, "treatment": ["corticosteroids"]},
+    ),
+    (
+        # Mitchell 1987: the double line around marrow that keeps the signal of fat
+        "bone_infarct",
+        {
+            "region": "long_bone",
+            "long_bone_location": "metaphysis",
+            "double_line_sign": "yes",
+            "t1_signal": "iso",
+            "bulls_eye_sign": "yes",
+        },
+        BC,
+    ),
+    (
+        # fatty, T1-bright marrow confined to an earlier radiotherapy port
+        "radiation_change",
+        {
+            "region": "spine",
+            "lesion_count": "multiple",
+            "in_radiation_field": "yes",
+            "t1_signal": "hyper",
+            "t1_above_muscle": "yes",
+        },
+        {**BC, "treatment": ["radiation", "surgery"]},
+    ),
+    (
+        # a permeative lesion with a soft-tissue mass out of proportion to the bone
+        # destroyed, in a patient without a known cancer
+        "lymphoma",
+        {
+            "region": "long_bone",
+            "long_bone_location": "diaphysis",
+            "destruction_pattern": "permeative",
+            "soft_tissue_mass": "yes",
+            "soft_tissue_out_of_proportion": "yes",
+            "fdg_uptake": "intense",
+        },
+        {"primary": "none", "age": 60, "sex": "F"},
+    ),
 ]
 
 
