@@ -89,6 +89,20 @@ def test_validate_broken_kb_exits_1_with_file_line(tmp_path: Path):
     assert error["line"] == 23
 
 
+def test_validate_reads_the_global_kb_option(tmp_path: Path):
+    """'ossdx --kb DIR validate' checks DIR, as every other command reads --kb, not the
+    shipped knowledge base."""
+    import shutil
+
+    root = tmp_path / "kb"
+    shutil.copytree(MINI_KB, root)
+    path = root / "diagnoses" / "alpha.yaml"
+    path.write_text(path.read_text().replace("when: {density: lytic}", "when: {densty: lytic}"))
+    code, text = run("--kb", str(root), "validate")
+    assert code == 1
+    assert "kb/diagnoses/alpha.yaml:23: unknown finding" in text
+
+
 def test_evaluate_reports_accuracy_brier_confusion():
     """evaluate --json has top-1, top-3, mean rank, Brier and a confusion table."""
     code, text = run("--kb", str(MINI_KB), "evaluate", str(MINI_KB / "cases"), "--json")

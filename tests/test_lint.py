@@ -103,6 +103,42 @@ def test_stronger_refinement_in_a_group_is_not_reported(kb_copy):
     assert not [p for p in problems if "bright_small" in p.message], messages(problems)
 
 
+def test_weaker_rule_pointing_the_other_way_in_a_group_never_counts(kb_copy):
+    """A group counts its strongest member whichever way it points, so a weaker rule that
+    only fires with a stronger one of its group is reported even when it argues against."""
+    root = kb_copy()
+    edit(root, "diagnoses/beta.yaml", "    effect: for\n    strength: moderate\n    group: fat",
+         "    effect: against\n    strength: moderate\n    group: fat")
+    problems = validate_folder(root)
+    assert found(problems, root, "diagnoses/beta.yaml", 22, Severity.WARNING,
+                 "rule 'beta.bright_small' never counts although it points the other way",
+                 "'beta.bright'"), messages(problems)
+
+
+def test_a_rule_on_a_concept_is_followed_to_its_findings(kb_copy):
+    """A rule that reads a concept fires only when the concept's findings are there: if those
+    findings fire a stronger rule of its group, it never counts either."""
+    root = kb_copy()
+    append(root, "diagnoses/beta.yaml", """  - id: beta.breach
+    description: A breached cortex argues against beta.
+    when: {cortical_breach: "yes"}
+    effect: against
+    strength: strong
+    group: breach
+    references: [ref_a]
+  - id: beta.aggressive_breach
+    description: Aggressive features (a breached cortex) argue against beta, weakly.
+    when: {concept: aggressive}
+    effect: against
+    strength: weak
+    group: breach
+    references: [ref_a]
+""")
+    problems = validate_folder(root)
+    assert [p for p in problems if "rule 'beta.aggressive_breach' never counts" in p.message
+            and "'beta.breach'" in p.message], messages(problems)
+
+
 def test_conditional_evidence_outside_a_group_is_not_reported(kb_copy):
     """A narrower rule with no group counts on top of the broad one, on purpose: no warning."""
     root = kb_copy()

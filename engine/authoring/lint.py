@@ -408,11 +408,18 @@ def check_never_fires(kb: KnowledgeBase, derivations: Derivations | None = None,
     return problems
 
 
-def _implies(a: Rule, b: Rule, vocab: Vocabulary) -> bool:
-    """Whether ``b`` fires on every case on which ``a`` fires (judged on the conditions)."""
-    live = [d for d in (demands_of(conj, vocab) for conj in a.when) if d is not None]
-    return bool(live) and all(any(all(d.implies(x) for x in conj) for conj in b.when)
-                              for d in live)
+def _ways(rule: Rule, derivations: Derivations) -> list[Demands]:
+    """What each way of meeting the rule's condition demands, with every concept followed to
+    the findings that derive it (ways that can never hold left out)."""
+    ways = [x for conj in rule.when for x in (derivations.expand(conj) or [tuple(conj)])]
+    return [d for d in (demands_of(way, derivations.vocab) for way in ways) if d is not None]
+
+
+def _implies(ways: list[Demands], b: Rule) -> bool:
+    """Whether ``b`` fires on every case that meets one of ``ways`` (judged on the
+    conditions)."""
+    return bool(ways) and all(any(all(d.implies(x) for x in conj) for conj in b.when)
+                              for d in ways)
 
 
 def _sign(rule: Rule) -> int:
@@ -423,19 +430,21 @@ def _where(rule: Rule) -> str:
     return str(rule.location)
 
 
-def check_redundant(kb: KnowledgeBase) -> list[Problem]:
+def check_redundant(kb: KnowledgeBase, derivations: Derivations | None = None,
+                    ) -> list[Problem]:
     """Rules duplicated by another, or shadowed by a more general one of the same target."""
+    derivations = derivations or Derivations(kb)
     by_target: dict[tuple[Kind, str], list[Rule]] = {}
     for rule in kb.rules:
         if rule.kind in (Kind.CONCEPT, Kind.EVIDENCE, Kind.PRIOR):
             by_target.setdefault((rule.kind, rule.target), []).append(rule)
     problems = []
-    vocab = kb.vocabulary
     for (kind, target), rules in by_target.items():
         rules = sorted(rules, key=lambda r: (r.location.file, r.location.line or 0, r.id))
+        ways = {r.id: _ways(r, derivations) for r in rules}
         for i, a in enumerate(rules):
             for b in rules[i + 1:]:
-                ab, ba = _implies(a, b, vocab), _implies(b, a, vocab)
+                ab, ba = _implies(ways[a.id], b), _implies(ways[b.id], a)
                 if ab and ba:
                     problems.append(_duplicate(b, a, kind, target))
                 elif ab:
@@ -463,18 +472,20 @@ def _subsumed(narrow: Rule, broad: Rule, kind: Kind, target: str) -> list[Proble
     if kind is Kind.CONCEPT:
         message = (f"{describe(narrow)} adds nothing: whenever it fires, {where} fires too and "
                    f"derives '{target}'; remove it, or make it cover cases {broad.id} does not")
-    elif _sign(narrow) != _sign(broad):
-        return []  # a refinement pulling the other way is a legitimate exception
     elif kind is Kind.EVIDENCE and narrow.group and narrow.group == broad.group:
+        # A group counts its strongest member whichever way it points, so a weaker rule
+        # that only fires with a stronger one is never counted, even one pulling the other way.
         if abs(math.log(narrow.lr)) > abs(math.log(broad.lr)):
             return []  # the specific form is stronger: it replaces the general one
-        message = (f"{describe(narrow)} never counts: whenever it fires, {where} fires too, "
-                   f"and in group '{narrow.group}' only the strongest counts (LR "
+        opposite = " although it points the other way" if _sign(narrow) != _sign(broad) else ""
+        message = (f"{describe(narrow)} never counts{opposite}: whenever it fires, {where} "
+                   f"fires too, and in group '{narrow.group}' only the strongest counts (LR "
                    f"{narrow.lr:.3g} against {broad.lr:.3g}); make it stronger than "
                    f"'{broad.id}' or remove it")
     else:
-        # A narrower rule outside the broad one's group is conditional evidence ("a breached
-        # cortex in a cartilage lesion"): both count on purpose, so nothing is reported.
+        # Outside a shared group a narrower rule is conditional evidence ("a breached cortex
+        # in a cartilage lesion"), or an exception pulling the other way: both count on
+        # purpose, so nothing is reported.
         return []
     return [Problem(narrow.location, message, Severity.WARNING, code="shadowed-rule")]
 
@@ -611,8 +622,9 @@ def check_track_record(kb: KnowledgeBase) -> list[Problem]:
 def lint(kb: KnowledgeBase) -> list[Problem]:
     """Every check over a loaded knowledge base (the loader's checks come first)."""
     derivations = Derivations(kb)
-    return [*check_diagnoses(kb), *check_never_fires(kb, derivations), *check_redundant(kb),
-            *check_unused(kb), *check_examples(kb), *check_track_record(kb)]
+    return [*check_diagnoses(kb), *check_never_fires(kb, derivations),
+            *check_redundant(kb, derivations), *check_unused(kb), *check_examples(kb),
+            *check_track_record(kb)]
 
 
 def _diagnosis_location(kb: KnowledgeBase, dx_id: str) -> Location:

@@ -60,8 +60,8 @@ def cmd_diagnose(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     from ossdx.authoring.lint import validate_folder
 
-    root = Path(args.kb_dir) if args.kb_dir else None
-    problems = validate_folder(root)
+    folder = args.kb_dir or args.kb  # 'ossdx validate DIR' or 'ossdx --kb DIR validate'
+    problems = validate_folder(Path(folder) if folder else None)
     errors = [p for p in problems if p.severity is Severity.ERROR]
     warnings = [p for p in problems if p.severity is Severity.WARNING]
     if args.json:
