@@ -72,15 +72,20 @@ def test_validate_clean_kb_exits_0():
     assert text.strip().endswith("0 error(s), 0 warning(s)")
 
 
-def test_validate_broken_kb_exits_1_with_file_line(tmp_path: Path):
-    """A broken KB lists its problems as file:line: message and exits 1."""
+def broken_mini_kb(tmp_path: Path) -> Path:
+    """A copy of the mini knowledge base with one misspelt finding (alpha.yaml line 23)."""
     import shutil
 
     root = tmp_path / "kb"
     shutil.copytree(MINI_KB, root)
     path = root / "diagnoses" / "alpha.yaml"
     path.write_text(path.read_text().replace("when: {density: lytic}", "when: {densty: lytic}"))
-    code, text = run("validate", str(root), "--json")
+    return root
+
+
+def test_validate_broken_kb_exits_1_with_file_line(tmp_path: Path):
+    """A broken KB lists its problems as file:line: message and exits 1."""
+    code, text = run("validate", str(broken_mini_kb(tmp_path)), "--json")
     assert code == 1
     data = json.loads(text)
     assert data["errors"] == 1
@@ -92,13 +97,7 @@ def test_validate_broken_kb_exits_1_with_file_line(tmp_path: Path):
 def test_validate_reads_the_global_kb_option(tmp_path: Path):
     """'ossdx --kb DIR validate' checks DIR, as every other command reads --kb, not the
     shipped knowledge base."""
-    import shutil
-
-    root = tmp_path / "kb"
-    shutil.copytree(MINI_KB, root)
-    path = root / "diagnoses" / "alpha.yaml"
-    path.write_text(path.read_text().replace("when: {density: lytic}", "when: {densty: lytic}"))
-    code, text = run("--kb", str(root), "validate")
+    code, text = run("--kb", str(broken_mini_kb(tmp_path)), "validate")
     assert code == 1
     assert "kb/diagnoses/alpha.yaml:23: unknown finding" in text
 
