@@ -96,7 +96,35 @@ def test_a_patient_context_is_used(kb):
     assert data["diagnoses"][0]["probability"] > round(plain.probability, 4)
 
 
+def test_a_one_study_picture_holds_only_what_that_study_shows(kb):
+    """With --modality, every finding of a picture needs no modality or one the studies
+    show (PET/CT includes CT); a bone scan's picture of a haemangioma holds no MRI or CT
+    sign although its full picture does (fat on T1, coarse trabeculae). The command says
+    which studies it used."""
+    full = typical_picture(kb, "hemangioma", 5)
+    assert any(kb.vocabulary.findings[f].needs and "bone_scan" not in
+               kb.vocabulary.findings[f].needs for f in full)
+    for modalities in ({"bone_scan"}, {"XR"}, {"PET_CT"}):
+        shown = kb.vocabulary.expand_modalities(frozenset(modalities))
+        for dx in kb.profiles:
+            picture = typical_picture(kb, dx, 5, frozenset(modalities))
+            for finding in picture:
+                needs = kb.vocabulary.findings[finding].needs
+                assert not needs or shown & set(needs), (modalities, dx, finding)
+    ct = typical_picture(kb, "bone_island", 5, frozenset({"PET_CT"}))
+    assert "ct_attenuation_hu" in ct  # PET/CT gives a CT
+    code, text = run("typical", "--diagnosis", "hemangioma", "--modality", "bone_scan",
+                     "--json")
+    data = json.loads(text)
+    assert code == 0 and data["modalities"] == ["bone_scan"]
+    assert data["diagnoses"][0]["picture"] == typical_picture(
+        kb, "hemangioma", 5, frozenset({"bone_scan"}))
+    code, text = run("typical", "--diagnosis", "hemangioma", "--modality", "XR")
+    assert "only what XR can show" in text
+
+
 @pytest.mark.parametrize("argv, words", [
+    (["typical", "--modality", "MRT"], ["--modality", "did you mean 'MRI'"]),
     (["typical", "--diagnosis", "hemangiona"], ["--diagnosis", "did you mean 'hemangioma'"]),
     (["typical", "--signs", "0"], ["--signs", "give 1 or more"]),
     (["typical", "--patient", "primery=none"], ["--patient", "did you mean 'primary'"]),

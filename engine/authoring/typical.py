@@ -16,6 +16,12 @@ answers its ``ask_when`` needs (a position in the vertebra with ``region: spine`
 skipped when the picture already contradicts them or the case checks refuse it, so the
 picture is one a reader could meet. A number is entered as the middle of its bin. No
 patient context is given, so the population base rates apply.
+
+With ``--modality`` (repeatable) the picture is one study's: only findings that need no
+modality (the region, the number of lesions) or one of those given (with what they
+include: PET/CT gives a CT). Single-modality studies are a large part of real work-ups;
+a diagnosis that leads on its full picture may not on what a radiograph or a bone scan
+alone can show.
 """
 
 from __future__ import annotations
@@ -115,21 +121,26 @@ def _prerequisites(kb: KnowledgeBase, diagnosis: str, finding: str,
     return needed
 
 
-def typical_picture(kb: KnowledgeBase, diagnosis: str, signs: int = DEFAULT_SIGNS
-                    ) -> dict[str, Any]:
+def typical_picture(kb: KnowledgeBase, diagnosis: str, signs: int = DEFAULT_SIGNS,
+                    modalities: frozenset[str] | None = None) -> dict[str, Any]:
     """The findings of the diagnosis's typical picture (see the module text): only findings
     that would be asked of it (their ``ask_when`` holds, its answers entered with them),
-    so a picture never mixes, say, a spinal sign with a long bone's."""
+    so a picture never mixes, say, a spinal sign with a long bone's; with ``modalities``,
+    only findings those studies show."""
+    shown = kb.vocabulary.expand_modalities(modalities) if modalities is not None else None
     picture: dict[str, Any] = {}
     for _, finding, key in telling_values(kb, diagnosis):
         if finding in picture:
+            continue
+        needs = kb.vocabulary.findings[finding].needs
+        if shown is not None and needs and not shown & set(needs):
             continue
         needed = _prerequisites(kb, diagnosis, finding, picture)
         if needed is None or len(picture) + len(needed) + 1 > signs:
             continue
         trial = {**picture, **needed, finding: _answer(kb, finding, key)}
         try:
-            make_case(kb, trial)
+            make_case(kb, trial, modalities=modalities)
         except InputError:
             continue  # not enterable together with what is already taken
         picture = trial
@@ -138,14 +149,16 @@ def typical_picture(kb: KnowledgeBase, diagnosis: str, signs: int = DEFAULT_SIGN
 
 def check_typical(kb: KnowledgeBase, signs: int = DEFAULT_SIGNS,
                   diagnoses: Sequence[str] | None = None,
-                  patient: Mapping[str, Any] | None = None) -> list[TypicalResult]:
+                  patient: Mapping[str, Any] | None = None,
+                  modalities: frozenset[str] | None = None) -> list[TypicalResult]:
     """Every described diagnosis (or those named) ranked on its own typical picture, with
-    no patient context or the one given (checked like a case file's)."""
+    no patient context or the one given (checked like a case file's), from every study or
+    only those of ``modalities``."""
     reasoner = Reasoner(kb)
     results = []
     for dx in diagnoses or sorted(kb.profiles):
-        picture = typical_picture(kb, dx, signs)
-        case = make_case(kb, picture, patient, name=f"typical {dx}")
+        picture = typical_picture(kb, dx, signs, modalities)
+        case = make_case(kb, picture, patient, modalities, name=f"typical {dx}")
         ranked = score(kb, reasoner.trace(case, fast=True))
         order = [s.diagnosis for s in ranked]
         p = {s.diagnosis: s.probability for s in ranked}
@@ -183,7 +196,9 @@ def format_typical(kb: KnowledgeBase, results: Sequence[TypicalResult], signs: i
 
 
 def typical_as_dict(results: Sequence[TypicalResult], signs: int,
-                    patient: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+                    patient: Mapping[str, Any] | None = None,
+                    modalities: frozenset[str] | None = None) -> Mapping[str, Any]:
     return {"signs": signs, "patient": dict(patient or {}),
+            "modalities": sorted(modalities) if modalities is not None else None,
             "leading": sum(r.leads for r in results),
             "diagnoses": [r.as_dict() for r in results]}

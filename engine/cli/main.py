@@ -231,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patient", metavar="FIELD=VALUE", action="append",
                    help="patient context, as in a case file (repeat: --patient primary=none "
                         "--patient age=70); default none")
+    p.add_argument("--modality", metavar="ID", action="append",
+                   help="only findings this study shows (repeat for several: --modality XR "
+                        "--modality bone_scan); default every study")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser("coverage", help="which rules the case files exercise")

@@ -17,8 +17,8 @@ EXIT_OK = 0
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    """``ossdx typical [--signs K] [--diagnosis ID] [--patient FIELD=VALUE ...] [--json]``;
-    advisory, so it exits 0."""
+    """``ossdx typical [--signs K] [--diagnosis ID] [--patient FIELD=VALUE ...]
+    [--modality ID ...] [--json]``; advisory, so it exits 0."""
     kb = load_knowledge_base(args.kb)
     if args.signs < 1:
         raise InputError([Problem(Location("--signs"), f"{args.signs} findings per picture; "
@@ -27,16 +27,23 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.diagnosis is not None:
         check_id("--diagnosis", args.diagnosis, sorted(kb.profiles))
         chosen = [args.diagnosis]
+    modalities = None
+    if args.modality:
+        for modality in args.modality:
+            check_id("--modality", modality, sorted(kb.vocabulary.modalities))
+        modalities = frozenset(args.modality)
     patient = _patient(args.patient or [])
     make_case(kb, {}, patient, name="--patient")  # checked like a case file's patient
-    results = check_typical(kb, args.signs, chosen, patient)
+    results = check_typical(kb, args.signs, chosen, patient, modalities)
     if args.json:
-        out.write(json.dumps(typical_as_dict(results, args.signs, patient), indent=2,
-                             ensure_ascii=False, default=sorted) + "\n")
+        out.write(json.dumps(typical_as_dict(results, args.signs, patient, modalities),
+                             indent=2, ensure_ascii=False, default=sorted) + "\n")
     else:
-        context = ", ".join(f"{k}={v}" for k, v in patient.items())
-        out.write(format_typical(kb, results, args.signs,
-                                 f"patient {context}" if context else "") + "\n")
+        given = ", ".join(f"{k}={v}" for k, v in patient.items())
+        context = [f"patient {given}"] if given else []
+        if modalities:
+            context.append(f"only what {' and '.join(sorted(modalities))} can show")
+        out.write(format_typical(kb, results, args.signs, "; ".join(context)) + "\n")
     return EXIT_OK
 
 
