@@ -129,6 +129,41 @@ def test_an_implying_value_likelier_than_what_it_implies_is_a_warning(kb_copy):
     assert not [p for p in validate_folder(good) if p.code == "implies-inconsistent"]
 
 
+
+def test_several_values_of_one_finding_that_imply_another_are_bounded_together(kb_copy):
+    """Lytic and sclerotic both declared to imply a rib: they exclude each other, so
+    P(lytic) + P(sclerotic) = 0.9 cannot exceed P(rib) = 0.8 although each alone (0.45)
+    does not; at 0.3 + 0.3 validate is silent. Either value keeps the rib from counting
+    again, and the guard that says so is one condition, which the rule checks do not call
+    contradictory."""
+    region = '  - finding: region\n    p: {spine: 0.2, rib: 0.8}\n'
+    roots = {}
+    for name, density in (("bad", "lytic: 0.45, sclerotic: 0.45, mixed: 0.1"),
+                          ("good", "lytic: 0.3, sclerotic: 0.3, mixed: 0.4")):
+        root = roots[name] = kb_copy(name=name)
+        add_profile(root, "beta", region + f"  - finding: density\n    p: {{{density}}}\n")
+        add_population(root, "      rib: {label: Rib}\n",
+                       "    population: {spine: 0.6, rib: 0.4}\n")
+        path = root / "findings" / "basic.yaml"
+        path.write_text(path.read_text().replace(
+            "      lytic: {label: Lytic}\n      sclerotic: {label: Sclerotic}\n",
+            "      lytic: {label: Lytic, implies: {region: rib}}\n"
+            "      sclerotic: {label: Sclerotic, implies: {region: rib}}\n"
+            "      mixed: {label: Mixed}\n"))
+    warned = [p for p in validate_folder(roots["bad"]) if p.code == "implies-inconsistent"]
+    assert len(warned) == 1
+    assert "P(density: lytic or sclerotic | beta) = 0.9 exceeds P(region: rib) = 0.8" \
+        in warned[0].message
+    problems = validate_folder(roots["good"])
+    assert not [p for p in problems if p.code == "implies-inconsistent"]
+    assert not [p for p in problems if "can never hold" in p.message]
+    for value in ("lytic", "sclerotic"):
+        assert gain(roots["good"], "beta", {"density": value}, {"region": "rib"}) == \
+            pytest.approx(1.0)
+    # with the third value the rib counts: LR = (30*0.8 + 10*0.4) / 40 / 0.4 = 1.75
+    assert gain(roots["good"], "beta", {"density": "mixed"}, {"region": "rib"}) == \
+        pytest.approx(1.75)
+
 ALPHA_SITED = ('  - finding: region\n    p: {spine: 0.5, rib: 0.5}\n'
                '  - finding: cortical_breach\n    p: {"yes": 0.2, "no": 0.8}\n'
                '  - finding: cortical_breach\n    given: {region: rib}\n'

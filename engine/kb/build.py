@@ -820,24 +820,31 @@ class _Assembler:
                      vocab: Vocabulary) -> None:
         """Warn where a profile makes an implying value likelier than what it implies.
 
-        If ``a`` implies ``b``, every lesion with ``a`` has ``b``, so ``P(a | d) <= P(b | d)``.
-        Only findings asked under the same ``ask_when`` are compared: their probabilities
-        are over the same lesions."""
+        If ``a`` implies ``b``, every lesion with ``a`` has ``b``, so ``P(a | d) <= P(b | d)``;
+        several values of one finding that imply ``b`` exclude each other, so their sum is
+        bounded so. Only findings asked under the same ``ask_when`` are compared: their
+        probabilities are over the same lesions."""
         for (implied, value), impliers in implied_by.items():
+            by_finding: dict[str, list[str]] = {}
             for finding, given in impliers:
+                by_finding.setdefault(finding, []).append(given)
+            for finding, givens in by_finding.items():
                 if implied not in vocab.findings or \
                         vocab.findings[finding].ask_when != vocab.findings[implied].ask_when:
                     continue  # an unknown finding is reported where 'implies' names it
                 for dx_id, dist in stated.get(finding, {}).items():
                     target = stated.get(implied, {}).get(dx_id)
-                    if target is None or value not in target or dist[given] <= target[value] + 1e-9:
+                    total = sum(dist[g] for g in givens)
+                    if target is None or value not in target or total <= target[value] + 1e-9:
                         continue
                     found = entries[(dx_id, finding)]
-                    self.b.warn(found.doc, found.path, f"P({finding}: {given} | {dx_id}) = "
-                                f"{dist[given]:.3g} exceeds P({implied}: {value}) = "
-                                f"{target[value]:.3g}, yet '{given}' implies '{value}' "
-                                "(findings/*.yaml implies): raise the second or lower the "
-                                "first", "implies-inconsistent")
+                    named = " or ".join(givens)
+                    self.b.warn(found.doc, found.path, f"P({finding}: {named} | {dx_id}) = "
+                                f"{total:.3g} exceeds P({implied}: {value}) = "
+                                f"{target[value]:.3g}, yet "
+                                f"{'each implies' if len(givens) > 1 else 'it implies'} "
+                                f"'{value}' (findings/*.yaml implies): raise the second or "
+                                "lower the first", "implies-inconsistent")
 
     def _population(self, finding: str, vocab: Vocabulary,
                     keys_of: Mapping[str, list[prof.ValueKey]]) -> dict[str, float] | None:
@@ -954,12 +961,16 @@ class _Assembler:
                 of_lesions = f"{of_lesions} outside the {_labels(site, situation.others)}"
                 where = " there"
             when = tuple((*conj, extra) for conj in when)
+        implying: dict[str, set[str]] = {}
         for other, value in implied_by.get((finding, key.key), ()):
-            # counted once: with 'other: value' given, its own ratio already holds this one
+            implying.setdefault(other, set()).add(value)
+        for other, values in implying.items():
+            # counted once: with 'other' given one of these values, its own ratio already
+            # holds this one (several values of one finding make one guard, not a product)
             when = tuple((*conj, extra) for conj in when
                          for extra in (Atom(other, Op.UNKNOWN, location=location,
                                             guard=True),
-                                       Atom(other, Op.NOT_IN, frozenset({value}),
+                                       Atom(other, Op.NOT_IN, frozenset(values),
                                             location=location, guard=True)))
         implied = ", ".join(f"{vocab.findings[v].name}: {vocab.findings[v].values[x].label}"
                             for v, x in spec.values[key.key].implies.items()
