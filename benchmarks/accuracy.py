@@ -24,7 +24,8 @@ other case file, with ``handwritten_rules_only_on_blind_test`` for the rules wri
 second set's test part gives the same keys with the prefix ``blind2_``, the third set's
 (2026-12-06, 82 test and 63 validation cases, both held out) with ``blind3_``; its
 validation part is the check a knowledge edit must pass before it is kept; the fourth set's
-(committed at the end of stop 24, the same two parts) with ``blind4_``. The test parts
+(committed at the end of stop 24, the same two parts) with ``blind4_``; the fifth set's
+(committed in stop 31, the same two parts) with ``blind5_``. The test parts
 together are the row ``test_parts_pooled`` and the flat keys ``test_parts_pooled_n``,
 ``..._top1``, ``..._top3``, ``..._brier``, ``..._ece`` and so on. Each set also has
 ``ece_if_calibrated``, ``ece_p`` and ``brier_if_calibrated`` (flat for the test parts as
@@ -55,9 +56,9 @@ KEYS = ("n", "top1", "top3", "top1_ci95", "top3_ci95", "mean_rank", "brier", "ec
         "wrong_conf90", "mean_p_truth")
 SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning", "blind_test",
         "blind2_calibration", "blind2_test", "blind3_validation", "blind3_test",
-        "blind4_validation", "blind4_test")
+        "blind4_validation", "blind4_test", "blind5_validation", "blind5_test")
 TUNING_SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning")
-TEST_PARTS = ("blind_test", "blind2_test", "blind3_test", "blind4_test")
+TEST_PARTS = ("blind_test", "blind2_test", "blind3_test", "blind4_test", "blind5_test")
 POOLED = "test_parts_pooled"  # every blind set's test part together
 
 
@@ -75,6 +76,8 @@ def _sets(kb: KnowledgeBase) -> dict[str, tuple[Path, str]]:
         "blind3_test": (cases / "blind3" / "test", "all"),
         "blind4_validation": (cases / "blind4" / "validation", "all"),
         "blind4_test": (cases / "blind4" / "test", "all"),
+        "blind5_validation": (cases / "blind5" / "validation", "all"),
+        "blind5_test": (cases / "blind5" / "test", "all"),
     }
 
 
@@ -135,7 +138,7 @@ def measure(with_robustness: bool = False, sets: tuple[str, ...] = SETS) -> dict
             "n", "top1", "top3", "top1_ci95", "top3_ci95", "brier", "ece", "wrong_conf90",
             "ece_if_calibrated", "ece_p", "brier_if_calibrated", "short_list_held",
             "short_list_size") if k in row})
-    for prefix in ("blind", "blind2", "blind3", "blind4"):
+    for prefix in ("blind", "blind2", "blind3", "blind4", "blind5"):
         test = result.get(f"{prefix}_test")
         if test is None:
             continue
@@ -171,7 +174,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
     panels = [reliability_chart(tuning, title=f"Tuning sets pooled ({n_tuning} cases), {stamp}")]
     for name, label in (("blind_test", "Blind test part"), ("blind2_test", "Blind set 2, test"),
                         ("blind3_test", "Blind set 3, test"),
-                        ("blind4_test", "Blind set 4, test")):
+                        ("blind4_test", "Blind set 4, test"),
+                        ("blind5_test", "Blind set 5, test")):
         if name in result:
             test = result[name]
             panels.append(reliability_chart(

@@ -17,6 +17,9 @@ split half and half, the odd one to the first part).
   ``blind3``, both held out, salt ``ossdx-blind4-2026:``. Committed at the end of stop 24,
   after that stop's knowledge edits, so that its first measurement is of knowledge that never
   met it.
+* ``blind5`` (2026-12-07, the fifth round): ``test`` and ``validation`` as for ``blind3``,
+  both held out, salt ``ossdx-blind5-2026:``. Written in stop 31 by six new writers and
+  committed before any knowledge edit it measures.
 
 Each rule was applied once, when its set was committed (docs/EVALUATION.md);
 ``tests/test_evaluation.py`` checks that the committed folders still follow it. Run as a
@@ -77,7 +80,8 @@ class BlindSet:
 SETS = {s.name: s for s in (BlindSet("blind", "ossdx-blind-2026:", ("tuning", "test")),
                             BlindSet("blind2", "ossdx-blind2-2026:", ("calibration", "test")),
                             BlindSet("blind3", "ossdx-blind3-2026:", ("test", "validation")),
-                            BlindSet("blind4", "ossdx-blind4-2026:", ("test", "validation")))}
+                            BlindSet("blind4", "ossdx-blind4-2026:", ("test", "validation")),
+                            BlindSet("blind5", "ossdx-blind5-2026:", ("test", "validation")))}
 
 
 def main(argv: list[str] | None = None) -> int:
