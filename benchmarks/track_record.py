@@ -3,11 +3,12 @@
 Scores the case files of some folders (by default the second blind set's calibration part
 and the third, fourth and fifth sets' validation parts, 238 published cases written by people
 who never saw the rules, which the knowledge was never edited against; the fourth set's
-joined at the end of stop 24 and the fifth's in stop 31, when each was committed), groups the cases by the probability
-their leader was held at (bands between EDGES), counts the right leaders in each, prints
-the table and, with ``--write``, writes it to ``track_record.json`` beside ``kb.yaml`` with
-today's date and the knowledge base's version (ossdx/advice/track_record.py reads it; the
-app and ``ossdx diagnose`` quote it). Only counts per band are written or printed, never a case.
+joined at the end of stop 24 and the fifth's in stop 31, when each was committed), groups
+the cases by the probability their leader was held at (bands between EDGES), counts the
+right leaders in each, prints the table and, with ``--write``, writes it to
+``track_record.json`` beside ``kb.yaml`` with today's date and the knowledge base's version
+(ossdx/advice/track_record.py reads it; the app and ``ossdx diagnose`` quote it). Only
+counts per band are written or printed, never a case.
 
 The same cases set the conformal short list beside the record (the leader and every
 diagnosis at a threshold or more, the threshold chosen so that such lists held the truth of
