@@ -76,6 +76,8 @@ VOCABULARY_FILES = {"kb.yaml", "references.yaml", "references", "modalities.yaml
                     "findings", "concepts"}
 REQUIRED = ("kb.yaml", "references.yaml", "modalities.yaml", "patient.yaml")
 ILLUSTRATIONS = "illustrations"  # the drawings that illustrations.yaml describes
+# (finding, value) -> {finding: its values that imply it}, from the vocabulary's 'implies'
+ImpliedBy = Mapping[tuple[str, str], Mapping[str, tuple[str, ...]]]
 
 
 def default_kb_path() -> Path:
@@ -789,7 +791,7 @@ class _Assembler:
     def _profile_rules(self, dx_id: str, finding: str, found: Entry, raw: Mapping[str, float],
                        ref: Mapping[str, float], situation: prof.Situation,
                        vocab: Vocabulary, keys_of: Mapping[str, list[prof.ValueKey]],
-                       implied_by: Mapping[tuple[str, str], list[tuple[str, str]]],
+                       implied_by: ImpliedBy,
                        ) -> dict[str, float]:
         """Compile one diagnosis's rules of one finding in one situation; returns P'."""
         settings = self.manifest.settings
@@ -816,7 +818,7 @@ class _Assembler:
 
     def _entailments(self, stated: Mapping[str, Mapping[str, Mapping[str, float]]],
                      entries: Mapping[tuple[str, str], Entry],
-                     implied_by: Mapping[tuple[str, str], list[tuple[str, str]]],
+                     implied_by: ImpliedBy,
                      vocab: Vocabulary) -> None:
         """Warn where a profile makes an implying value likelier than what it implies.
 
@@ -825,10 +827,7 @@ class _Assembler:
         bounded so. Only findings asked under the same ``ask_when`` are compared: their
         probabilities are over the same lesions."""
         for (implied, value), impliers in implied_by.items():
-            by_finding: dict[str, list[str]] = {}
-            for finding, given in impliers:
-                by_finding.setdefault(finding, []).append(given)
-            for finding, givens in by_finding.items():
+            for finding, givens in impliers.items():
                 if implied not in vocab.findings or \
                         vocab.findings[finding].ask_when != vocab.findings[implied].ask_when:
                     continue  # an unknown finding is reported where 'implies' names it
@@ -936,7 +935,7 @@ class _Assembler:
                       key: prof.ValueKey, lr: float, p: float, ref: float,
                       entry: schema.ProfileEntry, doc: Document, path: PathKey,
                       vocab: Vocabulary,
-                      implied_by: Mapping[tuple[str, str], list[tuple[str, str]]],
+                      implied_by: ImpliedBy,
                       situation: prof.Situation) -> Rule:
         location = doc.at((*path, "p", key.key)) if key.key in entry.p else doc.at(path)
         if key.low is None and key.high is None:
@@ -961,10 +960,7 @@ class _Assembler:
                 of_lesions = f"{of_lesions} outside the {_labels(site, situation.others)}"
                 where = " there"
             when = tuple((*conj, extra) for conj in when)
-        implying: dict[str, set[str]] = {}
-        for other, value in implied_by.get((finding, key.key), ()):
-            implying.setdefault(other, set()).add(value)
-        for other, values in implying.items():
+        for other, values in implied_by.get((finding, key.key), {}).items():
             # counted once: with 'other' given one of these values, its own ratio already
             # holds this one (several values of one finding make one guard, not a product)
             when = tuple((*conj, extra) for conj in when
@@ -1404,11 +1400,13 @@ class Entry:
     distribution: dict[str, float]
 
 
-def _implied_by(vocab: Vocabulary) -> dict[tuple[str, str], list[tuple[str, str]]]:
-    """For each ``(finding, value)``, the answers that entail it (their ``implies``)."""
-    result: dict[tuple[str, str], list[tuple[str, str]]] = {}
+def _implied_by(vocab: Vocabulary) -> ImpliedBy:
+    """For each ``(finding, value)``, the answers that entail it (their ``implies``), by
+    finding: the values of one finding exclude each other, so they are taken together."""
+    result: dict[tuple[str, str], dict[str, list[str]]] = {}
     for other, spec in vocab.findings.items():
         for given, meaning in spec.values.items():
             for finding, value in meaning.implies.items():
-                result.setdefault((finding, value), []).append((other, given))
-    return {key: sorted(found) for key, found in result.items()}
+                result.setdefault((finding, value), {}).setdefault(other, []).append(given)
+    return {key: {other: tuple(sorted(givens)) for other, givens in sorted(found.items())}
+            for key, found in result.items()}
