@@ -263,3 +263,26 @@ def test_shrinkage_tempers_an_estimate_more_than_a_large_study(kb_copy):
     small = {"size_cm": 2}
     assert 1.0 < gain(expert, "beta", {"region": "rib"}, small) \
         < gain(study, "beta", {"region": "rib"}, small) < 0.8 / 0.6 + 1e-9
+
+
+def test_a_figure_stated_by_definition_is_not_shrunk(kb_copy):
+    """A definition is not an estimate: P(<5) = 0.8 against a population of 0.6 gives
+    exactly 0.8 / 0.6, where an expert estimate would give (30*0.8 + 10*0.6)/40/0.6."""
+    root = kb_copy()
+    add_profile(root, "beta", BETA_SIZE.replace(
+        "}\n", "}\n    basis: definition\n    note: fixed by how beta is defined.\n"))
+    add_population(root, "    bins: [5]\n", SIZE_POPULATION)
+    assert gain(root, "beta", {"region": "rib"}, {"size_cm": 2}) == pytest.approx(0.8 / 0.6)
+    assert gain(root, "beta", {"region": "rib"}, {"size_cm": 7}) == pytest.approx(0.2 / 0.4)
+
+
+def test_a_definition_without_its_note_is_refused_at_its_line(kb_copy):
+    """An unshrunk figure must say which definition fixes it: validate names the line."""
+    root = kb_copy()
+    add_profile(root, "beta", BETA_SIZE.replace("}\n", "}\n    basis: definition\n"))
+    problems = [p for p in validate_folder(root) if p.severity is Severity.ERROR]
+    lines = (root / "diagnoses" / "beta.yaml").read_text().splitlines()
+    basis = next(i for i, line in enumerate(lines) if "basis: definition" in line) + 1
+    assert [(p.location.file, p.location.line) for p in problems] == [
+        ("kb/diagnoses/beta.yaml", basis)], problems
+    assert "which definition fixes it" in problems[0].message

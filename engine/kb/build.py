@@ -797,9 +797,12 @@ class _Assembler:
         settings = self.manifest.settings
         low, high = settings.lr_limits
         entry = found.entry
-        n = entry.n if entry.basis == "study" and entry.n else settings.expert_n
-        dist = {k: prof.shrunk(p, ref[k], n, settings.profile_pseudo_count)
-                for k, p in raw.items()}
+        if entry.basis == "definition":
+            dist = dict(raw)
+        else:
+            n = entry.n if entry.basis == "study" and entry.n else settings.expert_n
+            dist = {k: prof.shrunk(p, ref[k], n, settings.profile_pseudo_count)
+                    for k, p in raw.items()}
         for key in keys_of[finding]:
             lr = dist[key.key] / ref[key.key]
             if not prof.informative(lr, settings.uninformative_band):
@@ -927,6 +930,11 @@ class _Assembler:
             self.b.error(doc, (*path, "basis"), "a figure from a study needs 'n' (the number "
                          "of lesions behind it), or write 'basis: expert'", "missing-key")
             return None
+        if entry.basis == "definition" and not entry.note:
+            self.b.error(doc, (*path, "basis"), "a figure stated by definition is not shrunk: "
+                         "its 'note' must say which definition fixes it and what the remainder "
+                         "allows for (a mislabelled or borderline lesion)", "missing-key")
+            return None
         self.check_refs(entry.references, doc, path, required=entry.basis == "study",
                         what="a profile from a study")
         return prof.completed(entry.p, names, complete)
@@ -973,7 +981,8 @@ class _Assembler:
                             if v in vocab.findings and x in vocab.findings[v].values) \
             if key.key in spec.values else ""
         also = f" It implies {implied}, which is not counted again." if implied else ""
-        basis = f"n={entry.n}" if entry.basis == "study" else "expert estimate"
+        basis = {"study": f"n={entry.n}", "definition": "by definition"}.get(entry.basis,
+                                                                              "expert estimate")
         suffix = f".{situation.slug}" if situation.slug else ""
         return Rule(
             id=f"{dx_id}.profile.{finding}.{key.slug}{suffix}", kind=Kind.EVIDENCE,

@@ -16,7 +16,10 @@ The stated model (also in kb.yaml ``profile_model`` and README "How the ranking 
 * **Shrinkage**: a figure from a study of ``n`` lesions (an expert estimate counts as
   ``settings.expert_n``) is pulled towards the reference with ``a`` pseudo-observations
   (``settings.profile_pseudo_count``): ``P'(v | d) = (n P(v | d) + a R(v)) / (n + a)``. Small
-  studies and estimates cannot give extreme ratios; a large cited study can.
+  studies and estimates cannot give extreme ratios; a large cited study can. A figure
+  stated by definition (``basis: definition``: the values follow from how the knowledge
+  base defines the diagnosis, with a stated remainder for mislabelled lesions) is not
+  shrunk, ``P' = P``.
 * The evidence of value ``v`` for ``d`` is the likelihood ratio ``LR = P'(v | d) / R(v)``,
   compiled as an ordinary evidence rule ``<d>.profile.<finding>.<value>`` that fires when
   the finding has that value. Ratios within ``settings.uninformative_band`` of 1 are not
