@@ -89,3 +89,29 @@ def test_json_recommendations_carry_their_diagnoses(kb, reasoner):
     assert served
     for rec in served:
         assert rec["for"] and 0.0 < rec["probability"] <= 1.0
+
+
+def test_a_first_suspected_metastasis_is_staged_unless_already_staged(kb, reasoner):
+    """A likely first metastasis seen on MRI gets whole-body staging (ESMO ABC 5); once a
+    bone scan is part of the study, staging is not advised again."""
+    findings = {"region": "spine", "vertebral_location": "whole_body", "t1_signal": "hypo",
+                "posterior_elements_involved": "yes", "soft_tissue_mass": "yes"}
+    patient = {"primary": "breast_idc", "known_bone_metastases": "no",
+               "symptoms": ["back_pain"]}
+    mri = reasoner.diagnose(make_case(kb, findings, patient, ["MRI"]))
+    assert mri.leader.id == "metastasis"
+    assert "stage_first_metastasis" in {r.id for r in mri.recommendations}
+    staged = reasoner.diagnose(make_case(kb, findings, patient, ["MRI", "bone_scan"]))
+    assert "stage_first_metastasis" not in {r.id for r in staged.recommendations}
+
+
+def test_an_impending_long_bone_fracture_gets_a_surgical_opinion(kb, reasoner):
+    """A lytic femoral metastasis breaching the cortex, not yet broken, is referred for a
+    surgical opinion: fixing before the fracture is preferred (ESMO 2020, Mirels)."""
+    case = make_case(kb, {"region": "long_bone", "density": "lytic", "cortical_breach": "yes",
+                          "zone_of_transition": "wide"},
+                     {"primary": "breast_idc", "known_bone_metastases": "yes",
+                      "symptoms": ["focal_bone_pain"]}, ["XR", "CT"])
+    differential = reasoner.diagnose(case)
+    assert differential.leader.id == "metastasis"
+    assert "surgery_pathologic_fracture" in {r.id for r in differential.recommendations}
