@@ -25,7 +25,8 @@ second set's test part gives the same keys with the prefix ``blind2_``, the thir
 (2026-12-06, 82 test and 63 validation cases, both held out) with ``blind3_``; its
 validation part is the check a knowledge edit must pass before it is kept; the fourth set's
 (committed at the end of stop 24, the same two parts) with ``blind4_``; the fifth set's
-(committed in stop 31, the same two parts) with ``blind5_``. The test parts
+(committed in stop 31, the same two parts) with ``blind5_``; the sixth set's (committed in
+stop 33, the same two parts) with ``blind6_``. The test parts
 together are the row ``test_parts_pooled`` and the flat keys ``test_parts_pooled_n``,
 ``..._top1``, ``..._top3``, ``..._brier``, ``..._ece`` and so on. Each set also has
 ``ece_if_calibrated``, ``ece_p`` and ``brier_if_calibrated`` (flat for the test parts as
@@ -56,9 +57,11 @@ KEYS = ("n", "top1", "top3", "top1_ci95", "top3_ci95", "mean_rank", "brier", "ec
         "wrong_conf90", "mean_p_truth")
 SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning", "blind_test",
         "blind2_calibration", "blind2_test", "blind3_validation", "blind3_test",
-        "blind4_validation", "blind4_test", "blind5_validation", "blind5_test")
+        "blind4_validation", "blind4_test", "blind5_validation", "blind5_test",
+        "blind6_validation", "blind6_test")
 TUNING_SETS = ("seed", "literature_tuning", "literature_test", "blind_tuning")
-TEST_PARTS = ("blind_test", "blind2_test", "blind3_test", "blind4_test", "blind5_test")
+TEST_PARTS = ("blind_test", "blind2_test", "blind3_test", "blind4_test", "blind5_test",
+              "blind6_test")
 POOLED = "test_parts_pooled"  # every blind set's test part together
 
 
@@ -78,6 +81,8 @@ def _sets(kb: KnowledgeBase) -> dict[str, tuple[Path, str]]:
         "blind4_test": (cases / "blind4" / "test", "all"),
         "blind5_validation": (cases / "blind5" / "validation", "all"),
         "blind5_test": (cases / "blind5" / "test", "all"),
+        "blind6_validation": (cases / "blind6" / "validation", "all"),
+        "blind6_test": (cases / "blind6" / "test", "all"),
     }
 
 
@@ -138,7 +143,7 @@ def measure(with_robustness: bool = False, sets: tuple[str, ...] = SETS) -> dict
             "n", "top1", "top3", "top1_ci95", "top3_ci95", "brier", "ece", "wrong_conf90",
             "ece_if_calibrated", "ece_p", "brier_if_calibrated", "short_list_held",
             "short_list_size") if k in row})
-    for prefix in ("blind", "blind2", "blind3", "blind4", "blind5"):
+    for prefix in ("blind", "blind2", "blind3", "blind4", "blind5", "blind6"):
         test = result.get(f"{prefix}_test")
         if test is None:
             continue
@@ -175,7 +180,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
     for name, label in (("blind_test", "Blind test part"), ("blind2_test", "Blind set 2, test"),
                         ("blind3_test", "Blind set 3, test"),
                         ("blind4_test", "Blind set 4, test"),
-                        ("blind5_test", "Blind set 5, test")):
+                        ("blind5_test", "Blind set 5, test"),
+                        ("blind6_test", "Blind set 6, test")):
         if name in result:
             test = result[name]
             panels.append(reliability_chart(

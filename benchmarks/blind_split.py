@@ -20,6 +20,9 @@ split half and half, the odd one to the first part).
 * ``blind5`` (2026-12-07, the fifth round): ``test`` and ``validation`` as for ``blind3``,
   both held out, salt ``ossdx-blind5-2026:``. Written in stop 31 by six new writers and
   committed before any knowledge edit it measures.
+* ``blind6`` (2026-12-07, the sixth round): ``test`` and ``validation`` as for ``blind3``,
+  both held out, salt ``ossdx-blind6-2026:``. Written in stop 33 by six new writers and
+  committed after that stop's first knowledge edits, before any edit it measures.
 
 Each rule was applied once, when its set was committed (docs/EVALUATION.md);
 ``tests/test_evaluation.py`` checks that the committed folders still follow it. Run as a
@@ -81,7 +84,8 @@ SETS = {s.name: s for s in (BlindSet("blind", "ossdx-blind-2026:", ("tuning", "t
                             BlindSet("blind2", "ossdx-blind2-2026:", ("calibration", "test")),
                             BlindSet("blind3", "ossdx-blind3-2026:", ("test", "validation")),
                             BlindSet("blind4", "ossdx-blind4-2026:", ("test", "validation")),
-                            BlindSet("blind5", "ossdx-blind5-2026:", ("test", "validation")))}
+                            BlindSet("blind5", "ossdx-blind5-2026:", ("test", "validation")),
+                            BlindSet("blind6", "ossdx-blind6-2026:", ("test", "validation")))}
 
 
 def main(argv: list[str] | None = None) -> int:
