@@ -2,9 +2,8 @@
 
 Scores two knowledge bases, the edited one and a baseline (a folder, or the knowledge base as
 it is at a git revision), on the validation parts (the second blind set's calibration part
-and the third, fourth and fifth sets' validation parts: published cases held out from the
-knowledge) and on the
-tuning sets, and prints summary figures only, never a case. The verdict follows the stated
+and the third to sixth sets' validation parts: published cases held out from the knowledge)
+and on the tuning sets, and prints summary figures only, never a case. The verdict follows the stated
 rule: an edit is kept only if, on the validation parts pooled, top-1 does not fall and the
 Brier score does not rise. It also prints, as counts, how far the change stands out from
 noise (leaders turned right and wrong, a paired bootstrap interval of the Brier change); the
