@@ -3,11 +3,11 @@
 Scores two knowledge bases, the edited one and a baseline (a folder, or the knowledge base as
 it is at a git revision), on the validation parts (the second blind set's calibration part
 and the third to sixth sets' validation parts: published cases held out from the knowledge)
-and on the tuning sets, and prints summary figures only, never a case. The verdict follows the stated
-rule: an edit is kept only if, on the validation parts pooled, top-1 does not fall and the
-Brier score does not rise. It also prints, as counts, how far the change stands out from
-noise (leaders turned right and wrong, a paired bootstrap interval of the Brier change); the
-verdict does not use them. Record every check in docs/EVALUATION.md, kept or not.
+and on the tuning sets, and prints summary figures only, never a case. The verdict follows
+the stated rule: an edit is kept only if, on the validation parts pooled, top-1 does not
+fall and the Brier score does not rise. It also prints, as counts, how far the change stands
+out from noise (leaders turned right and wrong, a paired bootstrap interval of the Brier
+change); the verdict does not use them. Record every check in docs/EVALUATION.md, kept or not.
 
     python -m benchmarks.check_edit --against HEAD          # the edit in the working tree
     python -m benchmarks.check_edit --baseline OLD_KB_DIR [--kb NEW_KB_DIR]
