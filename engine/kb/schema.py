@@ -231,8 +231,8 @@ class ProfileEntry(Model):
     given: dict[Id, str | list[str]] = {}
     p: dict[str, float] = Field(min_length=1)
     complete: YesNo = "yes"
-    # 'definition': the values follow from how this knowledge base defines the diagnosis
-    # (a Schmorl's node lies in a vertebral body); such a figure is not shrunk
+    # 'definition': the values follow from how the knowledge base defines the diagnosis
+    # (with a stated remainder for mislabelled lesions); such a figure is not shrunk
     basis: Literal["study", "expert", "definition"] = "expert"
     n: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     references: list[Id] = []
