@@ -32,6 +32,17 @@ def add_population(root: Path, finding_line: str, population: str) -> None:
     path.write_text(text.replace(finding_line, finding_line + population, 1))
 
 
+def errors(root: Path) -> list:
+    """The errors ``ossdx validate`` reports on the knowledge base at ``root``."""
+    return [p for p in validate_folder(root) if p.severity is Severity.ERROR]
+
+
+def line_of(root: Path, diagnosis: str, text: str) -> int:
+    """The 1-based line of the first line of a diagnosis file that contains ``text``."""
+    lines = (root / "diagnoses" / f"{diagnosis}.yaml").read_text().splitlines()
+    return next(i for i, line in enumerate(lines) if text in line) + 1
+
+
 def gain(kb_root: Path, diagnosis: str, base: dict, more: dict) -> float:
     """exp(change of the diagnosis's log-score) when ``more`` is added to ``base``."""
     kb = load_knowledge_base(kb_root)
@@ -224,12 +235,11 @@ def test_a_wrong_given_is_reported_at_its_line(kb_copy, entries, words):
     if "population" in " ".join(words):
         add_population(root, '      "no": {label: Intact}\n',
                        '    population: {"yes": 0.3, "no": 0.7}\n')
-    problems = [p for p in validate_folder(root) if p.severity is Severity.ERROR]
+    problems = errors(root)
     if not words:
         assert problems == []
         return
-    lines = (root / "diagnoses" / "alpha.yaml").read_text().splitlines()
-    sited = next(i for i, line in enumerate(lines) if "given:" in line)
+    sited = line_of(root, "alpha", "given:") - 1
     assert any(p.location.file == "kb/diagnoses/alpha.yaml"
                and p.location.line in (sited, sited + 1)
                and all(w in p.message for w in words) for p in problems), problems
@@ -243,9 +253,8 @@ def test_sites_of_one_finding_over_two_findings_are_an_error(kb_copy):
     add_profile(root, "beta", BETA_BREACH + '  - finding: cortical_breach\n'
                 '    given: {density: lytic}\n    p: {"yes": 0.7, "no": 0.3}\n'
                 '  - finding: density\n    p: {lytic: 0.5, sclerotic: 0.5}\n')
-    problems = [p for p in validate_folder(root) if p.severity is Severity.ERROR]
-    lines = (root / "diagnoses" / "beta.yaml").read_text().splitlines()
-    given = next(i for i, line in enumerate(lines) if "given:" in line) + 1
+    problems = errors(root)
+    given = line_of(root, "beta", "given:")
     assert [(p.location.file, p.location.line) for p in problems] == [
         ("kb/diagnoses/beta.yaml", given)], problems
     assert "over one finding (density, region here)" in problems[0].message
@@ -280,9 +289,8 @@ def test_a_definition_without_its_note_is_refused_at_its_line(kb_copy):
     """An unshrunk figure must say which definition fixes it: validate names the line."""
     root = kb_copy()
     add_profile(root, "beta", BETA_SIZE.replace("}\n", "}\n    basis: definition\n"))
-    problems = [p for p in validate_folder(root) if p.severity is Severity.ERROR]
-    lines = (root / "diagnoses" / "beta.yaml").read_text().splitlines()
-    basis = next(i for i, line in enumerate(lines) if "basis: definition" in line) + 1
+    problems = errors(root)
+    basis = line_of(root, "beta", "basis: definition")
     assert [(p.location.file, p.location.line) for p in problems] == [
         ("kb/diagnoses/beta.yaml", basis)], problems
     assert "which definition fixes it" in problems[0].message
