@@ -294,3 +294,19 @@ def test_a_definition_without_its_note_is_refused_at_its_line(kb_copy):
     assert [(p.location.file, p.location.line) for p in problems] == [
         ("kb/diagnoses/beta.yaml", basis)], problems
     assert "which definition fixes it" in problems[0].message
+
+
+def test_a_sign_in_two_patterns_is_refused_at_its_line(kb_copy):
+    """A sign counts once in one pattern; named again in a second pattern it would silently
+    stay in the first, so validate refuses it where the second names it."""
+    patterns = ("patterns:\n  - id: beta.compact\n    description: One process.\n"
+                '    signs: [{density: sclerotic}, {size_cm: "<5"}]\n'
+                "  - id: beta.small\n    description: Another.\n"
+                '    signs: [{size_cm: "<5"}]\n')
+    root = kb_copy()
+    add_profile(root, "beta", BETA_SIZE + BETA_DENSITY, patterns)
+    problems = errors(root)
+    second = line_of(root, "beta", "id: beta.small") + 2
+    assert [(p.location.file, p.location.line) for p in problems] == [
+        ("kb/diagnoses/beta.yaml", second)], problems
+    assert "already counts once in pattern 'beta.compact'" in problems[0].message

@@ -1032,6 +1032,12 @@ class _Assembler:
                                      f"{allowed(names)}", "unknown-value")
                         continue
                     base = f"{dx.id}.profile.{finding}.{key.slug}"
+                    if group_of.get(base, pattern.id) != pattern.id:
+                        self.b.error(parsed.doc, where, f"'{finding}: {value}' already counts "
+                                     f"once in pattern '{group_of[base]}'; a sign belongs to "
+                                     "one pattern only (merge the two patterns if they are one "
+                                     "process)", "pattern-sign")
+                        continue
                     members += [base, *(r for r in own if r.startswith(base + "."))]
                 for j, rule_id in enumerate(pattern.rules):
                     rule = own.get(rule_id)
