@@ -1,4 +1,4 @@
-"""Fit the two global parameters of the scoring model on calibration data only.
+"""Fit the two global parameters of the scoring model on held-out validation cases only.
 
 The model (engine/reasoning/scoring.py) has two numbers fitted to cases rather than taken
 from the literature: the evidence weight ``w`` (settings.evidence_weight) and the
@@ -11,18 +11,20 @@ wrong leaders held at 90 % or more, then the lowest ECE. (The seed condition was
 2026-12-06 after the rule without it chose w = 1.6, T = 1.5, under which the seed's sternal
 hemangioma fell to second place; docs/EVALUATION.md records both.)
 
-The calibration cases are the second blind set's ``calibration`` part: cases the knowledge
-was never edited against (its editor does not read them). Until 2026-12-06 the pair was
-fitted on the tuning sets, the very cases the knowledge had been fitted to; there the rules
-look surer than they are on new cases, and the fit sharpened them (T = 0.9). Rerun after
-editing the knowledge base, and write the pair into kb.yaml by hand if it also passes the
-check every knowledge edit passes (docs/EVALUATION.md): on the validation parts, top-1 does
-not fall and the Brier score does not rise. (On 2026-12-06, after the stop-24 edits, the rule
-chose w = 1.3, T = 1.3 by one fewer wrong leader held at 90 % or more among 55 cases; on the
-third set's validation part, which the pair is not fitted on, its Brier score rose from
-0.512 to 0.522, so w = 1.2, T = 1.1 were kept.)
+The calibration cases are the validation parts the knowledge edits are checked on (the
+folders of benchmarks/track_record.py: 278 published cases whose files the editor never
+reads; never a test part). Until stop 34 the pair was fitted on the second set's
+calibration part alone (55 cases), and before 2026-12-06 on the tuning sets, the very cases
+the knowledge had been fitted to, where the rules look surer than they are on new cases.
 
-    python -m benchmarks.calibrate [--json]
+Fitted and judged on the same cases, a refit always looks better, so ``--cross-check``
+judges it where it was not fitted: each validation part in turn is left out, the pair is
+chosen by the rule on the others, and the left-out part is scored with that pair and with
+the pair in kb.yaml (summary figures per part only). Write a new pair into kb.yaml by hand
+when the cross-check shows it better on the parts left out, and record both in
+docs/EVALUATION.md.
+
+    python -m benchmarks.calibrate [--cross-check] [--json]
 
 The last line printed is one JSON object.
 """
@@ -34,6 +36,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from benchmarks.track_record import FOLDERS as VALIDATION
 from ossdx.authoring.evaluate import case_result, load_cases, summarise
 from ossdx.kb import KnowledgeBase, load_knowledge_base
 from ossdx.reasoning.diagnosis import Reasoner
@@ -41,7 +44,7 @@ from ossdx.reasoning.scoring import score
 
 WEIGHTS = [round(0.6 + 0.1 * i, 2) for i in range(11)]  # 0.6 .. 1.6
 TEMPERATURES = [round(0.5 + 0.1 * i, 2) for i in range(11)]  # 0.5 .. 1.5
-CALIBRATION_FOLDERS = ("blind2/calibration",)
+CALIBRATION_FOLDERS: tuple[str, ...] = VALIDATION
 SPECIFICATION_FOLDER = "seed"  # every case here must keep its expected leader
 BRIER_TIE = 0.005  # Brier scores this close count as equal
 
@@ -51,29 +54,74 @@ def with_settings(kb: KnowledgeBase, **settings: float) -> KnowledgeBase:
         "settings": kb.settings.model_copy(update=settings)}))
 
 
-def grid(kb: KnowledgeBase) -> tuple[int, list[dict[str, Any]]]:
-    cases = []
-    for folder in CALIBRATION_FOLDERS:
-        found, _ = load_cases(kb.root / "cases" / folder, kb)
-        cases += found
-    seed_folder = kb.root / "cases" / SPECIFICATION_FOLDER
-    seed = load_cases(seed_folder, kb)[0] if seed_folder.is_dir() else []
+Traced = list[tuple[Any, Any]]  # (case, its trace): scoring again under new (w, T) is cheap
+
+
+def traced(kb: KnowledgeBase, folder: str) -> Traced:
+    """The cases of one folder under kb's cases/ with their traces (none if it is absent)."""
+    path = kb.root / "cases" / folder
+    if not path.is_dir():
+        return []
     reasoner = Reasoner(kb)
-    traces = [reasoner.trace(c, fast=True) for c in cases]
-    seed_traces = [reasoner.trace(c, fast=True) for c in seed]
+    return [(case, reasoner.trace(case, fast=True)) for case in load_cases(path, kb)[0]]
+
+
+def summary_at(kb: KnowledgeBase, cases: Traced, w: float, t: float) -> dict[str, Any]:
+    tuned = with_settings(kb, evidence_weight=w, temperature=t)
+    return summarise([case_result(case, score(tuned, trace)) for case, trace in cases])
+
+
+def rows_for(kb: KnowledgeBase, cases: Traced, seed: Traced) -> list[dict[str, Any]]:
+    """The grid's rows on these cases, each saying whether every seed case keeps its leader."""
     rows = []
     for w in WEIGHTS:
         for t in TEMPERATURES:
+            summary = summary_at(kb, cases, w, t)
             tuned = with_settings(kb, evidence_weight=w, temperature=t)
-            results = [case_result(c, score(tuned, tr)) for c, tr in zip(cases, traces,
-                                                                         strict=True)]
-            summary = summarise(results)
-            seed_right = all(case_result(c, score(tuned, tr)).top1
-                             for c, tr in zip(seed, seed_traces, strict=True))
+            seed_right = all(case_result(case, score(tuned, trace)).top1
+                             for case, trace in seed)
             rows.append({"w": w, "t": t, "top1": summary["top1"], "top3": summary["top3"],
                          "brier": summary["brier"], "ece": summary["ece"],
                          "wrong_conf90": summary["wrong_conf90"], "seed_right": seed_right})
-    return len(cases), rows
+    return rows
+
+
+def grid(kb: KnowledgeBase) -> tuple[int, list[dict[str, Any]]]:
+    cases = [pair for folder in CALIBRATION_FOLDERS for pair in traced(kb, folder)]
+    return len(cases), rows_for(kb, cases, traced(kb, SPECIFICATION_FOLDER))
+
+
+def cross_check(kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """Leave each calibration folder out in turn: the pair the rule chooses on the others, and
+    the left-out folder's figures under it and under kb.yaml's pair."""
+    by_folder = [(folder, traced(kb, folder)) for folder in CALIBRATION_FOLDERS]
+    seed = traced(kb, SPECIFICATION_FOLDER)
+    w0, t0 = kb.settings.evidence_weight, kb.settings.temperature
+    parts = []
+    for i, (folder, left_out) in enumerate(by_folder):
+        rest = [pair for j, (_, cases) in enumerate(by_folder) if j != i for pair in cases]
+        if not left_out or not rest:
+            continue
+        best = choose(rows_for(kb, rest, seed))
+        parts.append({"left_out": folder, "n": len(left_out), "w": best["w"], "t": best["t"],
+                      "now": summary_at(kb, left_out, w0, t0),
+                      "refit": summary_at(kb, left_out, best["w"], best["t"])})
+    return parts
+
+
+def print_cross_check(parts: list[dict[str, Any]]) -> dict[str, float]:
+    print("\nLeft out in turn (fitted on the other folders; figures on the one left out):")
+    print(f"{'left out':22} {'n':>4} {'w':>5} {'T':>5} {'Brier now':>10} {'refit':>7} "
+          f"{'ECE now':>8} {'refit':>7}")
+    for part in parts:
+        now, refit = part["now"], part["refit"]
+        print(f"{part['left_out']:22} {part['n']:4d} {part['w']:5.2f} {part['t']:5.2f} "
+              f"{now['brier']:10.4f} {refit['brier']:7.4f} {now['ece']:8.3f} {refit['ece']:7.3f}")
+    n = sum(part["n"] for part in parts)
+    pooled = {key: sum(part[key]["brier"] * part["n"] for part in parts) / n if n else 0.0
+              for key in ("now", "refit")}
+    print(f"{'pooled Brier':22} {n:4d} {'':11} {pooled['now']:10.4f} {pooled['refit']:7.4f}")
+    return pooled
 
 
 def choose(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -88,6 +136,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="(the JSON line is always last)")
     parser.add_argument("--kb", default=None)
+    parser.add_argument("--cross-check", action="store_true",
+                        help="also leave each folder out in turn and judge the refit on it")
     args = parser.parse_args(argv)
     kb = load_knowledge_base(args.kb)
     n, rows = grid(kb)
@@ -107,7 +157,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"chosen: w = {best['w']:.2f}, T = {best['t']:.2f}: Brier {best['brier']:.3f},"
           f" ECE {best['ece']:.3f} (kb.yaml now: w = {kb.settings.evidence_weight}, "
           f"T = {kb.settings.temperature})")
-    result = {"n": n, "best": best, "current": current, "rows": rows}
+    result: dict[str, Any] = {"n": n, "best": best, "current": current, "rows": rows}
+    if args.cross_check:
+        result["cross_check"] = cross_check(kb)
+        result["cross_check_pooled_brier"] = print_cross_check(result["cross_check"])
     print(json.dumps(result))
     return result
 

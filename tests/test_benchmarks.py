@@ -54,6 +54,20 @@ def test_calibration_benchmark_chooses_by_its_stated_rule(monkeypatch, capsys):
     assert last_json(capsys)["best"] == best
 
 
+def test_calibration_cross_check_fits_on_the_folders_it_leaves_in(monkeypatch, capsys):
+    """With the same folder given twice, leaving one out fits on an identical copy: each part
+    gets the pair the rule chooses on all the cases, and its refit figures are that pair's."""
+    monkeypatch.setattr(calibrate, "CALIBRATION_FOLDERS", ("", ""))
+    result = calibrate.main(["--kb", str(MINI_KB), "--cross-check"])
+    best, parts = result["best"], result["cross_check"]
+    assert [part["n"] * 2 for part in parts] == [result["n"], result["n"]]
+    for part in parts:
+        assert (part["w"], part["t"]) == (best["w"], best["t"])
+        assert part["refit"]["brier"] == pytest.approx(best["brier"])
+    assert result["cross_check_pooled_brier"]["refit"] == pytest.approx(best["brier"])
+    assert "Left out in turn" in capsys.readouterr().out
+
+
 def test_an_edit_is_kept_only_if_top1_holds_and_brier_does_not_rise(monkeypatch, capsys,
                                                                      kb_copy):
     """check_edit compares two knowledge bases on the validation cases (here the mini KB's
