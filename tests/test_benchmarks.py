@@ -39,14 +39,14 @@ def test_questions_benchmark_on_the_mini_kb(capsys):
 
 
 def test_calibration_benchmark_chooses_by_its_stated_rule(monkeypatch, capsys):
-    """calibrate scores a grid of (w, T) on the calibration folders and chooses, among the pairs
-    that keep every seed case's leader and lie within the Brier tie of the lowest of those,
-    the fewest wrong leaders at >= 90 %, then ECE."""
+    """calibrate scores a grid of (w, T) on the calibration folders and chooses, among the
+    admissible pairs (every seed case keeps its leader, the tuning sets' guard holds) that lie
+    within the Brier tie of the lowest of those, the fewest wrong leaders at >= 90 %, then ECE."""
     monkeypatch.setattr(calibrate, "CALIBRATION_FOLDERS", ("",))  # the mini KB's cases/
     result = calibrate.main(["--kb", str(MINI_KB)])
     rows, best = result["rows"], result["best"]
     assert len(rows) == len(calibrate.WEIGHTS) * len(calibrate.TEMPERATURES)
-    allowed = [r for r in rows if r["seed_right"]] or rows
+    allowed = [r for r in rows if r["admissible"]] or rows
     lowest = min(r["brier"] for r in allowed)
     near = [r for r in allowed if r["brier"] <= lowest + calibrate.BRIER_TIE]
     assert best in near
@@ -66,6 +66,20 @@ def test_calibration_cross_check_fits_on_the_folders_it_leaves_in(monkeypatch, c
         assert part["refit"]["brier"] == pytest.approx(best["brier"])
     assert result["cross_check_pooled_brier"]["refit"] == pytest.approx(best["brier"])
     assert "Left out in turn" in capsys.readouterr().out
+
+
+def test_calibration_refuses_pairs_that_break_the_tuning_guard():
+    """A pair is admissible only while each guarded set has no more must-not-miss diagnoses
+    outside its top three than allowed: a limit no count can meet refuses every pair."""
+    from ossdx.kb import load_knowledge_base
+
+    kb = load_knowledge_base(MINI_KB)
+    cases = calibrate.traced(kb, "")
+    truths = {case.truth for case, _ in cases}
+    assert calibrate.within_guard(kb, [(cases, {dx: len(cases) for dx in truths})])
+    assert not calibrate.within_guard(kb, [(cases, {dx: -1 for dx in truths})])
+    rows = calibrate.rows_for(kb, cases, [], [(cases, {dx: -1 for dx in truths})])
+    assert not any(row["admissible"] for row in rows)
 
 
 def test_an_edit_is_kept_only_if_top1_holds_and_brier_does_not_rise(monkeypatch, capsys,
