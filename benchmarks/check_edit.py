@@ -7,7 +7,12 @@ and on the tuning sets, and prints summary figures only, never a case. The verdi
 the stated rule: an edit is kept only if, on the validation parts pooled, top-1 does not
 fall and the Brier score does not rise. It also prints, as counts, how far the change stands
 out from noise (leaders turned right and wrong, a paired bootstrap interval of the Brier
-change); the verdict does not use them. Record every check in docs/EVALUATION.md, kept or not.
+change); the verdict does not use them. When the edited knowledge base is the checkout's,
+the verdict also needs the standing guards to pass (GUARDS: the textbook presentations lead
+with their diagnosis, and no tuning set falls below its reported figures or loses a
+metastasis from its top three), run with pytest; ``--no-guards`` skips them. (Added in
+stop 34, after an edit kept by the figures alone failed a textbook presentation.) Record
+every check in docs/EVALUATION.md, kept or not.
 
     python -m benchmarks.check_edit --against HEAD          # the edit in the working tree
     python -m benchmarks.check_edit --baseline OLD_KB_DIR [--kb NEW_KB_DIR]
@@ -114,6 +119,18 @@ def _row(name: str, label: str, x: dict[str, Any]) -> str:
             f"{x['brier']:8.5f} {x['ece']:6.3f} {x['wrong_conf90']:6d}")
 
 
+GUARDS = ("tests/test_textbook.py", "tests/test_accuracy.py")
+
+
+def guards_pass() -> bool:
+    """Run the standing guards on the checkout's knowledge base; print their last line."""
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n0", "-p", "no:cacheprovider",
+                          *GUARDS], cwd=ROOT, capture_output=True, text=True, check=False)
+    lines = run.stdout.strip().splitlines()
+    print(f"guards ({', '.join(GUARDS)}): {lines[-1] if lines else run.stderr.strip()}")
+    return run.returncode == 0
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", default=str(ROOT / "knowledge_base"),
@@ -123,6 +140,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                       "revision (HEAD: the last commit, so the edit is the working tree's)")
     base.add_argument("--baseline", metavar="DIR", help="baseline: this knowledge-base folder")
     parser.add_argument("--json", action="store_true", help="(the JSON line is always last)")
+    parser.add_argument("--no-guards", action="store_true",
+                        help="do not run the standing guards (they run only when the edited "
+                             "knowledge base is the checkout's)")
     args = parser.parse_args(argv)
     folders = (*VALIDATION, *TUNING)
     with tempfile.TemporaryDirectory(prefix="ossdx-check-") as tmp:
@@ -147,9 +167,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"validation parts: {noise['turned_right']} leader(s) turned right, "
           f"{noise['turned_wrong']} turned wrong; Brier change {noise['brier_change']:+.5f} "
           f"(95 % paired bootstrap {low:+.5f} to {high:+.5f})")
+    guarded = not args.no_guards and Path(args.kb).resolve() == (ROOT / "knowledge_base").resolve()
+    guards = guards_pass() if guarded else None
+    if keep and guards is False:
+        keep, reason = False, "a standing guard fails (" + ", ".join(GUARDS) + ")"
     print(f"{'KEEP' if keep else 'DO NOT KEEP'}: {reason}")
     result = {"keep": keep, "reason": reason, "before": before, "after": after,
-              "paired": noise}
+              "paired": noise, "guards": guards}
     print(json.dumps(result))
     return result
 

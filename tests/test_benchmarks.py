@@ -82,6 +82,24 @@ def test_calibration_refuses_pairs_that_break_the_tuning_guard():
     assert not any(row["admissible"] for row in rows)
 
 
+@pytest.mark.parametrize("guard, kept", [("assert True", True), ("assert False", False)])
+def test_an_edit_that_fails_a_standing_guard_is_not_kept(monkeypatch, capsys, tmp_path,
+                                                         guard, kept):
+    """With the checkout's knowledge base as the edit, the verdict also needs the standing
+    guards (pytest files) to pass: equal figures are kept only while the guard passes."""
+    import shutil
+
+    shutil.copytree(MINI_KB, tmp_path / "knowledge_base")
+    (tmp_path / "test_guard.py").write_text(f"def test_guard():\n    {guard}\n")
+    monkeypatch.setattr(check_edit, "ROOT", tmp_path)
+    monkeypatch.setattr(check_edit, "GUARDS", ("test_guard.py",))
+    monkeypatch.setattr(check_edit, "VALIDATION", ("",))
+    result = check_edit.main(["--kb", str(tmp_path / "knowledge_base"),
+                              "--baseline", str(MINI_KB)])
+    assert result["guards"] is kept and result["keep"] is kept
+    assert ("KEEP:" if kept else "DO NOT KEEP: a standing guard fails") in capsys.readouterr().out
+
+
 def test_an_edit_is_kept_only_if_top1_holds_and_brier_does_not_rise(monkeypatch, capsys,
                                                                      kb_copy):
     """check_edit compares two knowledge bases on the validation cases (here the mini KB's
