@@ -61,6 +61,7 @@ def with_settings(kb: KnowledgeBase, **settings: float) -> KnowledgeBase:
 
 
 Traced = list[tuple[Any, Any]]  # (case, its trace): scoring again under new (w, T) is cheap
+Guarded = list[tuple[Traced, dict[str, int]]]  # a tuning set and its must-not-miss limits
 
 
 def traced(kb: KnowledgeBase, folder: str | Path, split: str = "all") -> Traced:
@@ -73,7 +74,7 @@ def traced(kb: KnowledgeBase, folder: str | Path, split: str = "all") -> Traced:
     return [(case, reasoner.trace(case, fast=True)) for case in load_cases(path, kb, split)[0]]
 
 
-def guarded_sets(kb: KnowledgeBase) -> list[tuple[Traced, dict[str, int]]]:
+def guarded_sets(kb: KnowledgeBase) -> Guarded:
     """Each tuning set with the must-not-miss counts outside its top three it may not exceed."""
     reported = json.loads(REPORTED.read_text()) if REPORTED.is_file() else {}
     must_not_miss = tuple(kb.manifest.must_not_miss)
@@ -85,7 +86,7 @@ def guarded_sets(kb: KnowledgeBase) -> list[tuple[Traced, dict[str, int]]]:
     return guarded
 
 
-def within_guard(tuned: KnowledgeBase, guarded: list[tuple[Traced, dict[str, int]]]) -> bool:
+def within_guard(tuned: KnowledgeBase, guarded: Guarded) -> bool:
     for cases, limits in guarded:
         results = [case_result(case, score(tuned, trace)) for case, trace in cases]
         missed = summarise(results, tuple(limits)) if results else {}
@@ -100,15 +101,14 @@ def summary_at(kb: KnowledgeBase, cases: Traced, w: float, t: float) -> dict[str
 
 
 def rows_for(kb: KnowledgeBase, cases: Traced, seed: Traced,
-             guarded: list[tuple[Traced, dict[str, int]]] | None = None
-             ) -> list[dict[str, Any]]:
+             guarded: Guarded | None = None) -> list[dict[str, Any]]:
     """The grid's rows on these cases, each saying whether the pair is admissible: every seed
     case keeps its leader and the tuning sets' guard holds."""
     rows = []
     for w in WEIGHTS:
         for t in TEMPERATURES:
-            summary = summary_at(kb, cases, w, t)
             tuned = with_settings(kb, evidence_weight=w, temperature=t)
+            summary = summarise([case_result(case, score(tuned, trace)) for case, trace in cases])
             admissible = all(case_result(case, score(tuned, trace)).top1
                              for case, trace in seed) and within_guard(tuned, guarded or [])
             rows.append({"w": w, "t": t, "top1": summary["top1"], "top3": summary["top3"],
@@ -117,16 +117,10 @@ def rows_for(kb: KnowledgeBase, cases: Traced, seed: Traced,
     return rows
 
 
-def grid(kb: KnowledgeBase) -> tuple[int, list[dict[str, Any]]]:
-    cases = [pair for folder in CALIBRATION_FOLDERS for pair in traced(kb, folder)]
-    return len(cases), rows_for(kb, cases, traced(kb, SPECIFICATION_FOLDER), guarded_sets(kb))
-
-
-def cross_check(kb: KnowledgeBase) -> list[dict[str, Any]]:
+def cross_check(kb: KnowledgeBase, by_folder: list[tuple[str, Traced]], seed: Traced,
+                guarded: Guarded) -> list[dict[str, Any]]:
     """Leave each calibration folder out in turn: the pair the rule chooses on the others, and
     the left-out folder's figures under it and under kb.yaml's pair."""
-    by_folder = [(folder, traced(kb, folder)) for folder in CALIBRATION_FOLDERS]
-    seed, guarded = traced(kb, SPECIFICATION_FOLDER), guarded_sets(kb)
     w0, t0 = kb.settings.evidence_weight, kb.settings.temperature
     parts = []
     for i, (folder, left_out) in enumerate(by_folder):
@@ -171,7 +165,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="also leave each folder out in turn and judge the refit on it")
     args = parser.parse_args(argv)
     kb = load_knowledge_base(args.kb)
-    n, rows = grid(kb)
+    # every case is traced once; the grid and the cross-check only score the traces again
+    by_folder = [(folder, traced(kb, folder)) for folder in CALIBRATION_FOLDERS]
+    seed, guarded = traced(kb, SPECIFICATION_FOLDER), guarded_sets(kb)
+    cases = [pair for _, found in by_folder for pair in found]
+    n, rows = len(cases), rows_for(kb, cases, seed, guarded)
     print(f"Calibration data: {n} cases ({', '.join(CALIBRATION_FOLDERS)}), KB {kb.version}")
     print(f"{'w':>5} {'T':>5} {'top-1':>7} {'top-3':>7} {'Brier':>7} {'ECE':>7} {'wr>=90':>6} "
           f"{'allowed':>7}")
@@ -190,7 +188,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
           f"T = {kb.settings.temperature})")
     result: dict[str, Any] = {"n": n, "best": best, "current": current, "rows": rows}
     if args.cross_check:
-        result["cross_check"] = cross_check(kb)
+        result["cross_check"] = cross_check(kb, by_folder, seed, guarded)
         result["cross_check_pooled_brier"] = print_cross_check(result["cross_check"])
     print(json.dumps(result))
     return result
