@@ -700,6 +700,34 @@ def test_response_case_picker_shows_the_case_loaded():
     assert shown(at.selectbox(key="response_case_choice").value) == shown(title)
 
 
+def test_the_warm_up_thread_logs_no_missing_context_warning():
+    """The warm-up draws nothing, so Streamlit's 'missing ScriptRunContext' warning is not
+    printed for it on every start; the same warning from any other thread still is."""
+    import logging
+    import threading
+
+    import ossdx.ui.resources as resources
+
+    logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(threading.current_thread().name)
+
+    handler = Collect(level=logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        for name in (resources.WARM_UP_THREAD, "someone-else"):
+            thread = threading.Thread(target=lambda: logger.warning("missing ScriptRunContext!"),
+                                      name=name)
+            thread.start()
+            thread.join()
+    finally:
+        logger.removeHandler(handler)
+    assert seen == ["someone-else"]
+
+
 def test_the_other_pages_are_prepared_while_the_first_is_read(kb_env, monkeypatch):
     """After the first page, a background warm-up reads the case files and compiles the
     response criteria, so the first visit to the examples and response pages reads and
@@ -712,7 +740,7 @@ def test_the_other_pages_are_prepared_while_the_first_is_read(kb_env, monkeypatc
     kb_env()  # a fresh folder: nothing of it is cached yet
     at = start()
     for thread in threading.enumerate():
-        if thread.name == "ossdx-warm-up":
+        if thread.name == resources.WARM_UP_THREAD:
             thread.join(timeout=120)
 
     def again(*args, **kwargs):

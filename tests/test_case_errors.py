@@ -37,6 +37,15 @@ BAD_CASES = {
     "findings_not_mapping": ("findings: [region, spine]\n", 1, ["must be a mapping"]),
     "alias_bomb": ("a: &x [1]\nb: *x\n", 1, ["anchors"]),
     "duplicate_finding": ("findings:\n  region: spine\n  region: rib\n", 3, ["duplicate key"]),
+    "merge_key": ("findings:\n  region: spine\n  <<: {density: lytic}\n", 3,
+                  ["merge keys ('<<') are not allowed", "write the values out"]),
+    "empty_value": ("findings:\n  region: spine\n  density:\n", 3,
+                    ["'density' is empty", "leave it out if it was not assessed",
+                     "allowed: lytic"]),
+    "list_for_one_value": ("findings:\n  density: [lytic, sclerotic]\n", 2,
+                           ["'density' takes one value, not a list", "allowed: lytic"]),
+    "number_read_as_text_out_of_range": ("findings:\n  size_cm: 1e308\n", 2,
+                                         ["'size_cm' is 1e+308", "from 0 to 50 cm"]),
 }
 
 
@@ -91,3 +100,23 @@ def test_modalities_are_inferred_when_omitted(tmp_path: Path, kb):
                     "t1_signal: hypo}\n")
     case = load_case(path, kb)
     assert case.modalities == {"PET_CT", "MRI"}
+
+
+def test_number_yaml_reads_as_text_is_a_number(tmp_path: Path, kb):
+    """YAML 1.1 reads 2e1 (no dot) as text; as a size it is still the number 20."""
+    path = tmp_path / "exponent.yaml"
+    path.write_text("modalities: [CT]\nfindings:\n  region: spine\n  size_cm: 2e1\n")
+    assert load_case(path, kb).findings["size_cm"] == 20.0
+
+
+def test_missing_case_file_is_reported_before_the_knowledge_base_loads(tmp_path: Path, capsys):
+    """A case file that does not exist is named (without a line it cannot have) even when the
+    knowledge base is broken: the file is read first."""
+    broken_kb = tmp_path / "kb"
+    broken_kb.mkdir()
+    (broken_kb / "kb.yaml").write_text("version: [\n")
+    code = main(["--kb", str(broken_kb), "diagnose", str(tmp_path / "missing.yaml")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{tmp_path / 'missing.yaml'}: no such file" in err
+    assert "missing.yaml:1" not in err and "knowledge base" not in err

@@ -224,3 +224,12 @@ def test_verified_codes_are_attached_and_others_well_formed(kb):
     for code in codes:
         assert code.snomed_ct is None or code.snomed_ct.isdigit()
         assert code.radlex is None or code.radlex.startswith("RID")
+
+
+def test_numbers_are_named_with_their_unit(kb):
+    """An expected number reads with its unit ('Size (cm) < 1'), and a name that already
+    holds the unit does not repeat it."""
+    from ossdx.reasoning.explain import _var_name
+
+    assert _var_name(kb, "size_cm") == "Size (cm)"
+    assert _var_name(kb, "ct_attenuation_hu") == "CT attenuation (HU)"

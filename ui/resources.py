@@ -119,6 +119,21 @@ WARM_MODULES = ("ossdx.ui.examples_page", "ossdx.ui.quick_entry_page", "ossdx.ui
                 "altair", "pandas")
 
 
+WARM_UP_THREAD = "ossdx-warm-up"
+
+
+class _NoContextNeeded(logging.Filter):
+    """The warm-up thread calls cached functions outside any script run on purpose (it draws
+    nothing); Streamlit would warn once per call that the thread has no script context."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return threading.current_thread().name != WARM_UP_THREAD
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+    _NoContextNeeded())
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _warm_up(root: str, fingerprint: str, _kb: KnowledgeBase) -> threading.Thread:
     """Once per knowledge-base version, after the first page is drawn: read the case files,
@@ -135,7 +150,7 @@ def _warm_up(root: str, fingerprint: str, _kb: KnowledgeBase) -> threading.Threa
         except Exception:  # only a head start: the page does the work itself if this fails
             logger.exception("the warm-up of the pages failed")
 
-    thread = threading.Thread(target=work, name="ossdx-warm-up", daemon=True)
+    thread = threading.Thread(target=work, name=WARM_UP_THREAD, daemon=True)
     thread.start()
     return thread
 

@@ -127,7 +127,7 @@ def _short(items: Sequence[str], limit: int = 4) -> str:
 
 
 KIND_TITLES = {
-    Kind.CONCEPT.value: "Derived concepts",
+    Kind.CONCEPT.value: "Concept rules (each a way a derived concept holds)",
     Kind.PRIOR.value: "Prior factors",
     Kind.EVIDENCE.value: "Evidence rules",
     Kind.PITFALL.value: "Pitfalls",

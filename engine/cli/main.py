@@ -41,11 +41,13 @@ def cmd_diagnose(args: argparse.Namespace, out: TextIO) -> int:
     from ossdx.advice.export import diagnosis_json
     from ossdx.advice.questions import QuestionAdvisor
     from ossdx.advice.report import format_differential
-    from ossdx.reasoning.cases import load_case
+    from ossdx.core.loader import read_document
+    from ossdx.reasoning.cases import check_case_document
     from ossdx.reasoning.diagnosis import Reasoner
 
+    document = read_document(args.case)  # a file that cannot be read fails before the KB loads
     kb = _kb(args)
-    case = load_case(args.case, kb)
+    case = check_case_document(document, kb, Path(args.case).parent)
     reasoner = Reasoner(kb)
     differential = reasoner.diagnose(case)
     advice = QuestionAdvisor(reasoner).advise(case)
@@ -194,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "versus its mimics. Educational decision support; not a diagnosis.")
     parser.add_argument("--version", action="version", version=f"ossdx {__version__}")
     parser.add_argument("--kb", metavar="DIR", default=None,
-                        help="knowledge-base folder (default: $OSSDX_KB or ./knowledge_base)")
+                        help="knowledge-base folder (default: $OSSDX_KB, else the one shipped with "
+                             "the package: the checkout's knowledge_base/ in an editable "
+                             "install)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("diagnose", help="rank the differential of one case file")

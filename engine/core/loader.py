@@ -49,6 +49,7 @@ _PLAIN_TAGS = {
 }
 _BOOL = "tag:yaml.org,2002:bool"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,9 @@ class _Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise _fail(self.name, line, "a mapping key must be a plain word, "
                             "not a list or mapping", "key")
+            if key_node.tag == _MERGE:
+                raise _fail(self.name, line, "YAML merge keys ('<<') are not allowed; "
+                            "write the values out in full", "alias")
             key = self._scalar(key_node)
             if key is None:
                 raise _fail(self.name, line, "empty mapping key", "key")
@@ -225,19 +229,25 @@ def read_document(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES,
     try:
         size = path.stat().st_size
         if not path.is_file():
-            raise _fail(shown, 1, "not a file", "missing")
+            raise _whole_file(shown, "not a file", "missing")
         if size > max_bytes:
-            raise _fail(shown, 1, f"file is {size:,} bytes; the limit is {max_bytes:,}", "size")
+            raise _whole_file(shown, f"file is {size:,} bytes; the limit is {max_bytes:,}",
+                              "size")
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise _fail(shown, 1, "no such file", "missing") from None
+        raise _whole_file(shown, "no such file", "missing") from None
     except IsADirectoryError:
-        raise _fail(shown, 1, "is a folder, not a file", "missing") from None
+        raise _whole_file(shown, "is a folder, not a file", "missing") from None
     except PermissionError:
-        raise _fail(shown, 1, "permission denied", "missing") from None
+        raise _whole_file(shown, "permission denied", "missing") from None
     except OSError as exc:
-        raise _fail(shown, 1, f"cannot be read: {exc.strerror or exc}", "missing") from None
+        raise _whole_file(shown, f"cannot be read: {exc.strerror or exc}", "missing") from None
     return parse_bytes(raw, shown, max_bytes)
+
+
+def _whole_file(name: str, message: str, code: str) -> InputError:
+    """A problem with the file itself, which has no line to name (it may not exist)."""
+    return InputError([Problem(Location(name), message, code=code)])
 
 
 def iter_yaml_files(folder: str | os.PathLike[str]) -> Iterator[Path]:

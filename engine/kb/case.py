@@ -66,6 +66,27 @@ def case_facts(case: Case, vocab: Vocabulary) -> dict[str, Any]:
     return facts
 
 
+def _number_text(raw: Any) -> Any:
+    """A number YAML 1.1 reads as text (``1e308``, without a dot) is still a number."""
+    if isinstance(raw, str):
+        try:
+            return float(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _shown(raw: Any) -> str:
+    """A value as the user wrote it, for a message (never a Python repr of a container)."""
+    if raw is None:
+        return "an empty value"
+    if isinstance(raw, list):
+        return "a list"
+    if isinstance(raw, dict):
+        return "a mapping"
+    return f"'{raw}'"
+
+
 class VocabularyChecker:
     """Checks findings, patient context and modalities against a vocabulary."""
 
@@ -81,8 +102,9 @@ class VocabularyChecker:
     def value(self, spec: schema.Variable, raw: Any, path: PathKey, name: str) -> Any:
         """The canonical value of ``raw`` for ``spec``, or None after reporting a problem."""
         if spec.type in ("number", "integer"):
+            raw = _number_text(raw)
             if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-                self._error(path, f"'{name}' must be a number, got {raw!r}", "bad-value")
+                self._error(path, f"'{name}' must be a number, got {_shown(raw)}", "bad-value")
                 return None
             if spec.type == "integer" and not float(raw).is_integer():
                 self._error(path, f"'{name}' must be a whole number, got {raw!r}", "bad-value")
@@ -109,7 +131,15 @@ class VocabularyChecker:
             canonical = spec.aliases.get(raw, raw)
             if canonical in spec.values:
                 return canonical
-        self._error(path, f"'{raw}' is not a value of '{name}'"
+        if raw is None:
+            self._error(path, f"'{name}' is empty; leave it out if it was not assessed, or "
+                        f"give one value ({allowed(spec.values)})", "bad-value")
+            return None
+        if isinstance(raw, (list, dict)):
+            self._error(path, f"'{name}' takes one value, not {_shown(raw)}; "
+                        f"{allowed(spec.values)}", "bad-value")
+            return None
+        self._error(path, f"{_shown(raw)} is not a value of '{name}'"
                     f"{did_you_mean(raw, [*spec.values, *spec.aliases])}; "
                     f"{allowed(spec.values)}", "bad-value")
         return None

@@ -89,8 +89,9 @@ def describe_rule(kb: KnowledgeBase, rule: Rule) -> str:
 
 def _var_name(kb: KnowledgeBase, var: str) -> str:
     spec = kb.vocabulary.variable(var)
-    if spec is not None:
-        return spec.name
+    if spec is not None:  # a number is read with its unit ('Size (cm) < 1')
+        unit = getattr(spec, "unit", None)
+        return f"{spec.name} ({unit})" if unit and unit not in spec.name else spec.name
     return kb.name_of(var)
 
 
