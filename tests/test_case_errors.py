@@ -37,6 +37,8 @@ BAD_CASES = {
     "findings_not_mapping": ("findings: [region, spine]\n", 1, ["must be a mapping"]),
     "alias_bomb": ("a: &x [1]\nb: *x\n", 1, ["anchors"]),
     "duplicate_finding": ("findings:\n  region: spine\n  region: rib\n", 3, ["duplicate key"]),
+    "key_with_a_bracket": ("fin[1]dings:\n  region: spine\n", 1,
+                           ["unknown key 'fin[1]dings'", "allowed:"]),
     "merge_key": ("findings:\n  region: spine\n  <<: {density: lytic}\n", 3,
                   ["merge keys ('<<') are not allowed", "write the values out"]),
     "empty_value": ("findings:\n  region: spine\n  density:\n", 3,

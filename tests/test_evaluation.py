@@ -81,3 +81,46 @@ def test_the_brier_score_a_calibrated_model_would_have():
     from ossdx.authoring.evaluate import consistency
     assert consistency([_result(0, 0.5, True)])["brier_if_calibrated"] == pytest.approx(0.5)
     assert consistency([_result(0, 1.0, True)])["brier_if_calibrated"] == pytest.approx(0.0)
+
+
+# ------------------------------------------------ evaluate's messages on files that fail
+GOOD_CASE = "id: good\nmodalities: [CT]\nfindings: {region: spine, density: lytic}\ntruth: alpha\n"
+BAD_CASE = "id: bad\nmodalities: [CT]\nfindings: {region: spne}\ntruth: alpha\n"
+
+
+def _evaluate(folder, capsys) -> tuple[int, str, str]:
+    from ossdx.cli.main import main
+
+    from conftest import MINI_KB
+    code = main(["--kb", str(MINI_KB), "evaluate", str(folder)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_a_folder_whose_cases_all_fail_to_load_says_so(tmp_path, capsys):
+    """The only case has a truth but does not load: evaluate says the case files did not
+    load, not that no case has 'truth:'."""
+    (tmp_path / "bad.yaml").write_text(BAD_CASE)
+    code, out, err = _evaluate(tmp_path, capsys)
+    assert code == 2
+    assert "bad.yaml:3: 'spne' is not a value of 'region'" in err
+    assert "1 case file(s) did not load" in out and "No case files with 'truth:'" not in out
+
+
+def test_the_summary_counts_the_case_files_skipped(tmp_path, capsys):
+    """A folder with one good and one broken case evaluates the good one and says that one
+    file was skipped."""
+    (tmp_path / "good.yaml").write_text(GOOD_CASE)
+    (tmp_path / "bad.yaml").write_text(BAD_CASE)
+    code, out, _ = _evaluate(tmp_path, capsys)
+    assert code == 2
+    assert "Cases: 1 " in out
+    assert "Skipped: 1 case file(s) that did not load" in out
+
+
+def test_a_missing_folder_is_named_without_a_line(tmp_path, capsys):
+    """A folder that does not exist has no line to name."""
+    code, _, err = _evaluate(tmp_path / "none", capsys)
+    assert code == 2
+    assert f"{tmp_path / 'none'}: no such file or folder" in err
+    assert f"{tmp_path / 'none'}:1:" not in err

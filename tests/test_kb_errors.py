@@ -51,7 +51,7 @@ BROKEN = {
     "bad_effect": (
         "diagnoses/alpha.yaml", "    effect: for\n    strength: weak",
         "    effect: pro\n    strength: weak",
-        24, ["'effect' is 'pro'", "for", "against"]),
+        24, ["'effect' is 'pro'", "allowed: for, against"]),
     "two_strengths": (
         "diagnoses/alpha.yaml", "    strength: weak\n", "    strength: weak\n    lr: 2\n", 21,
         ["give exactly one of 'strength'"]),
@@ -133,7 +133,23 @@ BROKEN = {
     "profile_not_summing_to_1": (
         "diagnoses/beta.yaml", BETA_RULES,
         SIZE_PROFILE.replace("0.8", "0.5") + BETA_RULES, 10,
-        ["sum to 0.7, not 1", "complete: no"]),
+        ["sum to 0.7, not 1", "within 0.02", "complete: no"]),
+    "incomplete_profile_giving_every_value": (
+        "diagnoses/beta.yaml", BETA_RULES,
+        SIZE_PROFILE.replace("0.8", "0.5") + '    complete: "no"\n' + BETA_RULES, 11,
+        ["every value of 'size_cm' is given", "sum to 0.7", "would be rescaled",
+         "remove 'complete: no'"]),
+    "study_n_not_a_whole_number": (
+        "diagnoses/beta.yaml", BETA_RULES,
+        SIZE_PROFILE + "    basis: study\n    n: 12.5\n" + BETA_RULES, 12,
+        ["'n' must be a whole number, got the number 12.5"]),
+    "profile_entry_not_a_mapping": (
+        "diagnoses/beta.yaml", BETA_RULES, SIZE_PROFILE + "  - just a string\n" + BETA_RULES,
+        11, ["item 2 of 'profile' must be a mapping, got 'just a string'"]),
+    "profile_number_as_key": (
+        "diagnoses/beta.yaml", BETA_RULES,
+        SIZE_PROFILE.replace('"<5"', "1") + BETA_RULES, 10,
+        ["the key 1 in 'p' is a number", "put it in quotes"]),
     "profile_unknown_finding": (
         "diagnoses/beta.yaml", BETA_RULES,
         SIZE_PROFILE.replace("size_cm", "size_m") + BETA_RULES, 9,
@@ -146,7 +162,45 @@ BROKEN = {
         "diagnoses/beta.yaml", BETA_RULES,
         SIZE_PROFILE + "patterns:\n  - id: beta.fatty\n    description: One process.\n"
         "    signs: [{t1_signal: hyper}]\n" + BETA_RULES, 14,
-        ["pattern 'beta.fatty' names 't1_signal'", "does not state"]),
+        ["pattern 'beta.fatty' names 't1_signal'", "does not state", "(it states size_cm)"]),
+    "pattern_sign_with_a_misspelt_finding": (
+        "diagnoses/beta.yaml", BETA_RULES,
+        SIZE_PROFILE + "patterns:\n  - id: beta.fatty\n    description: One process.\n"
+        "    signs: [{sise_cm: \"<5\"}]\n" + BETA_RULES, 14,
+        ["unknown finding 'sise_cm'", "did you mean 'size_cm'"]),
+    "unknown_finding_without_a_near_match": (
+        "diagnoses/alpha.yaml", "when: {density: lytic}", "when: {fluid_levels: lytic}", 23,
+        ["unknown finding or condition key 'fluid_levels'", "defined in findings/*.yaml",
+         "add a new one there first"]),
+    # ------------------------------------------------------------ populations, used or not
+    "population_not_summing_to_1": (
+        "findings/basic.yaml", "      sclerotic: {label: Sclerotic}\n",
+        "      sclerotic: {label: Sclerotic}\n    population: {lytic: 0.03, sclerotic: 0.9}\n",
+        19, ["the population of 'density' sums to 0.93, not 1 (within 0.02)"]),
+    "population_missing_a_value": (
+        "findings/basic.yaml", "      sclerotic: {label: Sclerotic}\n",
+        "      sclerotic: {label: Sclerotic}\n    population: {lytic: 0.03}\n",
+        19, ["the population of 'density' gives no probability for sclerotic"]),
+    "population_probability_outside_0_1": (
+        "findings/basic.yaml", "      sclerotic: {label: Sclerotic}\n",
+        "      sclerotic: {label: Sclerotic}\n    population: {lytic: 1.5, sclerotic: 0.5}\n",
+        19, ["the population share of 'lytic' is 1.5", "strictly between 0 and 1"]),
+    "population_unknown_value": (
+        "findings/basic.yaml", "      sclerotic: {label: Sclerotic}\n",
+        "      sclerotic: {label: Sclerotic}\n    population: {lytik: 0.5, sclerotic: 0.5}\n",
+        19, ["'lytik' is not a value of 'density'", "did you mean 'lytic'"]),
+    # ------------------------------------------------------------ kb.yaml
+    "lr_limits_reversed": (
+        "kb.yaml", "  confidence_threshold: 0.9\n",
+        "  confidence_threshold: 0.9\n  lr_limits: [50, 0.02]\n", 13,
+        ["lr_limits [50, 0.02]", "write [0.02, 50]"]),
+    "lr_limits_with_three_items": (
+        "kb.yaml", "  confidence_threshold: 0.9\n",
+        "  confidence_threshold: 0.9\n  lr_limits: [0.5, 2, 3]\n", 13,
+        ["'lr_limits' has 3 item(s); it takes at most 2", "write [low, high]"]),
+    "core_findings_unknown_area": (
+        "kb.yaml", "answer_model:", "core_findings:\n  femur: [density]\nanswer_model:", 14,
+        ["unknown area 'femur' in core_findings", "allowed: any, spine, rib"]),
     # ------------------------------------------------------------ recommendations' diagnoses
     "recommendation_for_unknown_diagnosis": (
         "recommendations/basic.yaml", "for: [alpha]", "for: [alfa]", 7,
@@ -351,3 +405,59 @@ def test_a_broken_pitfall_file_does_not_cascade_and_names_keys_as_written(kb_cop
     message = errors[0].message
     assert "unknown key 'titel'" in message and "did you mean 'title'" in message
     assert "for, " in message and "for_" not in message
+
+
+# name: (file, old text, new text) of one mistake that must give exactly one error, there
+ONE_ERROR_ONLY = {
+    # a pattern over an entry in error is not reported again as naming an unstated finding
+    "pattern_over_an_entry_with_a_bad_probability": (
+        "diagnoses/beta.yaml", BETA_RULES,
+        SIZE_PROFILE.replace("0.8", "1.3") + "patterns:\n  - id: beta.small\n"
+        "    description: One process.\n    signs: [{size_cm: \"<5\"}]\n" + BETA_RULES),
+    "pattern_over_an_entry_with_a_misspelt_finding": (
+        "diagnoses/beta.yaml", BETA_RULES,
+        SIZE_PROFILE.replace("size_cm", "size_m") + "patterns:\n  - id: beta.small\n"
+        "    description: One process.\n    signs: [{size_cm: \"<5\"}]\n" + BETA_RULES),
+    # reversed limits are one error at kb.yaml, not one at every ratio of the knowledge base
+    "lr_limits_reversed": ("kb.yaml", "  confidence_threshold: 0.9\n",
+                           "  confidence_threshold: 0.9\n  lr_limits: [50, 0.02]\n"),
+    # a kb.yaml value of the wrong type does not also make kb.yaml 'missing'
+    "kb_yaml_value_of_the_wrong_type": ("kb.yaml", "version: 1.0.0", "version: 0.1"),
+    "kb_yaml_list_given_as_text": ("kb.yaml", "  confidence_threshold: 0.9\n",
+                                   "  confidence_threshold: 0.9\n  lr_limits: low\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ONE_ERROR_ONLY))
+def test_one_mistake_is_one_error(name: str, kb_copy):
+    """The mistake is reported once, where it is, and nothing that follows from it."""
+    root = kb_copy()
+    file, old, new = ONE_ERROR_ONLY[name]
+    path = root / file
+    text = path.read_text()
+    assert old in text, f"fixture edit for {name} no longer applies"
+    path.write_text(text.replace(old, new, 1))
+    errors = [p for p in validate_folder(root) if p.severity is Severity.ERROR]
+    assert [p.location.file for p in errors] == [f"{root.name}/{file}"], \
+        "\n".join(map(str, errors))
+
+
+@pytest.mark.parametrize("word, choices, expected", [
+    # a choice holding every part of the word beats a close spelling of another paper
+    ("kransdorf_1995", ["kransdorf_1990", "kransdorf_sweet_1995"], "kransdorf_sweet_1995"),
+    # a different name, or a different last part of a dotted id, is no typo
+    ("nobody_1999", ["cuenod_1996"], None),
+    ("metastasis.prior.population", ["metastasis.prior.lobular"], None),
+    # an abbreviation of exactly one choice
+    ("refs", ["finding", "p", "references", "note"], "references"),
+    # typos are still caught
+    ("miller_1918", ["miller_1981", "hayashi_2013"], "miller_1981"),
+    ("densty", ["density", "region"], "density"),
+    ("t1_signl", ["t1_signal", "density"], "t1_signal"),
+    ("MR", ["MRI", "CT"], "MRI"),
+])
+def test_did_you_mean_suggests_only_likely_typos(word, choices, expected):
+    """A suggestion is offered only where the word is likely a slip for it."""
+    from ossdx.core.errors import did_you_mean
+
+    assert did_you_mean(word, choices) == (f" (did you mean '{expected}'?)" if expected else "")

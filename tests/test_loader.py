@@ -80,6 +80,27 @@ def test_syntax_error_line_is_within_the_file():
     assert "not valid YAML" in problem.message
 
 
+@pytest.mark.parametrize("text, line, column", [
+    ("a:\n\tb: 1\n", 2, 1),              # a tab that indents
+    ("a: {x: 1,\ty: 2}\n", 1, 10),         # a tab between the items of a flow mapping
+])
+def test_a_tab_is_named_with_its_column_and_the_fix(text: str, line: int, column: int):
+    """A tab is called a tab, at its line and column, with the fix (spaces), not PyYAML's
+    scanner wording."""
+    problem = error_of(text).problems[0]
+    assert problem.location.line == line
+    assert f"a tab character (column {column})" in problem.message
+    assert "spaces, not tabs" in problem.message and "cannot start any token" not in problem.message
+
+
+def test_a_second_document_is_named_with_the_fix():
+    """A second '---' document is reported at its line as a second document to remove."""
+    problem = error_of("a: 1\n---\nb: 2\n").problems[0]
+    assert problem.location.line == 2
+    assert "a second YAML document starts here" in problem.message
+    assert "remove the '---' line" in problem.message
+
+
 def test_size_cap_before_parsing(tmp_path: Path):
     """A file over the cap is refused before it is read as YAML."""
     big = tmp_path / "big.yaml"

@@ -245,6 +245,22 @@ def test_a_wrong_given_is_reported_at_its_line(kb_copy, entries, words):
                and all(w in p.message for w in words) for p in problems), problems
 
 
+@pytest.mark.parametrize(("broken", "words"), [
+    ('p: {"yes": 1.2, "no": 0.8}', "must lie strictly between 0 and 1"),
+    ('p: {"yes": 0.2, "no": 0.5}', "sum to 0.7, not 1"),
+])
+def test_a_plain_entry_in_error_is_the_only_error_of_its_sites(kb_copy, broken, words):
+    """When the plain entry of a finding stated per site has an error, that error is the one
+    reported: the sited entry is not also reported as lacking its plain entry."""
+    root = kb_copy()
+    add_profile(root, "alpha", ALPHA_SITED.replace('p: {"yes": 0.2, "no": 0.8}', broken, 1))
+    problems = errors(root)
+    plain = line_of(root, "alpha", broken)
+    assert [(p.location.file, p.location.line) for p in problems] == [
+        ("kb/diagnoses/alpha.yaml", plain)], problems
+    assert words in problems[0].message
+
+
 def test_sites_of_one_finding_over_two_findings_are_an_error(kb_copy):
     """Alpha states the breach per region and beta per density: the cells of one finding
     must be sets of one finding's values, so validate refuses the second at its 'given'."""

@@ -308,10 +308,16 @@ def _consistency_lines(report: dict[str, Any]) -> list[str]:
 
 def format_report(report: dict[str, Any]) -> str:
     """The evaluation as plain-text tables."""
+    skipped = report.get("skipped_invalid_files", 0)
     if report.get("n", 0) == 0:
+        if skipped:
+            return (f"No case to evaluate: {skipped} case file(s) did not load (their errors "
+                    "are printed above); mend them and run again.")
         return "No case files with 'truth:' found."
     lines = [
         f"Cases: {report['n']}   KB {report.get('kb_version', '?')}",
+        *([f"Skipped: {skipped} case file(s) that did not load (their errors are printed "
+             "above)"] if skipped else []),
         f"Top-1 accuracy: {report['top1']:.1%}"
         f"   (95% interval {report['top1_ci95'][0]:.1%}-{report['top1_ci95'][1]:.1%})",
         f"Top-3 accuracy: {report['top3']:.1%}"

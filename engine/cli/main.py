@@ -102,7 +102,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 def _missing(path: Path) -> Any:
     from ossdx.core.errors import Location, Problem
 
-    return Problem(Location(str(path), 1), "no such file or folder", code="missing")
+    return Problem(Location(str(path)), "no such file or folder", code="missing")  # no line
 
 
 # ---------------------------------------------------------------------- response, graph, coverage

@@ -85,6 +85,22 @@ def _mark_line(mark: Any) -> int:
     return (mark.line + 1) if mark is not None else 1
 
 
+def _syntax_error(name: str, exc: yaml.MarkedYAMLError) -> InputError:
+    """A YAML syntax error in plain words, at its line (with the fix for the usual ones)."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or ""
+    if "'\\t'" in problem:
+        column = f" (column {mark.column + 1})" if mark is not None else ""
+        what = (f"a tab character{column} cannot be read here; indent and separate with "
+                "spaces, not tabs")
+    elif problem == "but found another document":
+        what = ("a second YAML document starts here; a file holds one document: remove the "
+                "'---' line and what follows it, or move it to a file of its own")
+    else:
+        what = problem or exc.context or "invalid YAML"
+    return _fail(name, _mark_line(mark), f"not valid YAML: {what}", "syntax")
+
+
 def _check_events(text: str, name: str) -> None:
     """Scan the event stream: syntax errors, aliases, anchors, odd tags, depth."""
     depth = 0
@@ -110,9 +126,7 @@ def _check_events(text: str, name: str) -> None:
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = exc.problem or exc.context or "invalid YAML"
-        raise _fail(name, _mark_line(mark), f"not valid YAML: {what}", "syntax") from None
+        raise _syntax_error(name, exc) from None
     except yaml.YAMLError as exc:  # reader errors (e.g. control characters)
         mark = getattr(exc, "position", None)
         line = text.count("\n", 0, mark) + 1 if isinstance(mark, int) else 1
@@ -199,9 +213,7 @@ def _parse(text: str, name: str, length: int) -> Document:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise _fail(name, _mark_line(mark), f"not valid YAML: {exc.problem or exc.context}",
-                    "syntax") from None
+        raise _syntax_error(name, exc) from None
     if node is None:
         return Document(name, None, {(): 1}, length)
     builder = _Builder(name)

@@ -24,6 +24,7 @@ Folder layout (see docs/AUTHORING.md)::
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -49,7 +50,7 @@ from ossdx.core.loader import Document, PathKey, iter_yaml_files, read_document
 from ossdx.core.validation import validate_model
 from ossdx.kb import profiles as prof
 from ossdx.kb import schema
-from ossdx.kb.conditions import ConditionParser
+from ossdx.kb.conditions import ConditionParser, new_finding_hint
 from ossdx.kb.model import MODALITIES, Atom, Kind, KnowledgeBase, Op, Rule, RuleExample, Vocabulary
 
 SINGLE_FILES: dict[str, type[BaseModel]] = {
@@ -160,12 +161,14 @@ class _Builder:
                 self.problems.append(Problem(
                     Location(self.name(path), 1),
                     f"not a known kind of knowledge-base file; files go in "
-                    f"{', '.join([*SINGLE_FILES, *(f + '/' for f in FOLDERS)])}",
+                    f"{', '.join([*SINGLE_FILES, *(f + '/' for f in FOLDERS)])}, or "
+                    f"{', '.join(f + '/' for f in OTHER_FOLDERS)} (read by their own "
+                    "commands)",
                     Severity.WARNING, "unknown-file"))
                 continue
             self._read_one(path, key, model)
         for required in REQUIRED:
-            if required not in self.docs:
+            if required not in self.docs and required not in self.failed:  # failed: reported
                 self.problems.append(Problem(Location(self.name(self.root / required), 1),
                                              "required file is missing", code="missing"))
 
@@ -219,8 +222,21 @@ class _Assembler:
         self.rules: list[Rule] = []
         self.teaching: dict[str, schema.TeachingPoint] = {}
         self.seed_facts: tuple[schema.SeedFact, ...] = ()
+        self.lr_limits = self._checked_lr_limits()
 
     # ---------------------------------------------------------------- helpers
+    def _checked_lr_limits(self) -> tuple[float, float]:
+        """``settings.lr_limits``; when its bounds are reversed or equal, the error is reported
+        at kb.yaml and no ratio is checked against them (they would all be out of range)."""
+        low, high = self.manifest.settings.lr_limits
+        if low < high:
+            return low, high
+        doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
+        fix = f"write [{high:g}, {low:g}]" if low > high else "give a low bound below the high"
+        self.b.error(doc, ("settings", "lr_limits"), f"lr_limits [{low:g}, {high:g}] must be "
+                     f"[low, high] with low below high; {fix}", "bad-setting")
+        return 0.0, math.inf
+
     def unique(self, table: dict[str, Location], item_id: str, doc: Document, path: PathKey,
                what: str) -> bool:
         if item_id in table:
@@ -464,6 +480,8 @@ class _Assembler:
                     self.b.error(doc, where, f"'{implied}' is not a value of '{implied_var}'"
                                  f"{did_you_mean(implied, entailed.values)}; "
                                  f"{allowed(entailed.values)}", "unknown-value")
+        for where, message in _population_problems(var):
+            self.b.error(doc, (*path, *where), message, "bad-population")
         self.check_refs(var.references, doc, path, required=False)
 
     def _relevance(self, vocab: Vocabulary) -> dict[str, Any]:
@@ -602,7 +620,7 @@ class _Assembler:
             self.b.error(doc, where, f"effect is '{spec.effect}' but the likelihood ratio is "
                          f"{lr:.3g}; a rule for a diagnosis needs LR > 1, against needs LR < 1",
                          "lr-direction")
-        low, high = self.manifest.settings.lr_limits
+        low, high = self.lr_limits
         if not low <= lr <= high:
             self.b.error(doc, where, f"likelihood ratio {lr:.3g} is outside the sane range "
                          f"{low:g} to {high:g} (settings.lr_limits)", "lr-range")
@@ -611,7 +629,7 @@ class _Assembler:
     def _diagnoses(self, diagnoses: dict[str, schema.DiagnosisFile], parser_for: Any,
                    vocab: Vocabulary) -> dict[str, float]:
         priors = {}
-        low, high = self.manifest.settings.lr_limits
+        low, high = self.lr_limits
         for parsed in self.docs("diagnoses"):
             dx: schema.DiagnosisFile = parsed.model
             doc = parsed.doc
@@ -663,6 +681,7 @@ class _Assembler:
         entries: dict[tuple[str, str], Entry] = {}
         sited: dict[tuple[str, str, Cell], Entry] = {}  # entries with 'given'
         keys_of: dict[str, list[prof.ValueKey]] = {}
+        rejected: set[tuple[str, str]] = set()  # (diagnosis, finding) of entries in error
         for parsed in self.docs("diagnoses"):
             dx: schema.DiagnosisFile = parsed.model
             if dx.id not in diagnoses or diagnoses[dx.id] is not dx:
@@ -672,6 +691,7 @@ class _Assembler:
                 distribution = self._profile_entry(entry, parsed.doc, path, vocab, keys_of)
                 cell = self._given_cell(entry, parsed.doc, path, vocab)
                 if distribution is None or cell is None:
+                    rejected.add((dx.id, entry.finding))
                     continue
                 found = Entry(entry, parsed.doc, path, distribution)
                 if cell[1]:
@@ -687,7 +707,8 @@ class _Assembler:
                     entries[(dx.id, entry.finding)] = found
         reference = {f: self._population(f, vocab, keys_of) or prof.reference(dists, priors)
                      for f, dists in stated.items()}
-        situations = self._situations(sited, entries, stated, reference, priors, vocab)
+        situations = self._situations(sited, entries, stated, reference, priors, vocab,
+                                      rejected)
         shrunk: dict[str, dict[str, dict[str, float]]] = {}
         implied_by = _implied_by(vocab)
         for (dx_id, finding), found in entries.items():
@@ -705,7 +726,7 @@ class _Assembler:
                 if cell is None:
                     shrunk.setdefault(dx_id, {})[finding] = dist
                     reference[finding] = ref
-        self._patterns(diagnoses, entries, keys_of)
+        self._patterns(diagnoses, entries, keys_of, rejected, vocab)
         self._core_findings(diagnoses, stated, vocab)
         marginal = {f: next(dists for k, (dists, _) in by_site.items() if k.cell is None)
                     for f, by_site in situations.items()}
@@ -749,16 +770,18 @@ class _Assembler:
                     entries: Mapping[tuple[str, str], Entry],
                     stated: Mapping[str, Mapping[str, Mapping[str, float]]],
                     reference: Mapping[str, Mapping[str, float]], priors: Mapping[str, float],
-                    vocab: Vocabulary) -> dict[str, dict[prof.Situation, tuple[
+                    vocab: Vocabulary, rejected: set[tuple[str, str]],
+                    ) -> dict[str, dict[prof.Situation, tuple[
                         dict[str, dict[str, float]], dict[str, float]]]]:
         """For each finding stated per site: its cells checked, and every situation's
         distributions and reference (:func:`ossdx.kb.profiles.situated`)."""
         cells_of: dict[str, list[Cell]] = {}
         for (dx_id, finding, cell), found in sited.items():
             if (dx_id, finding) not in entries:
-                self.b.error(found.doc, found.path, f"'{dx_id}' states '{finding}' for some "
-                             "sites but has no plain entry of it for the other sites; add "
-                             "one (without 'given')", "bad-given")
+                if (dx_id, finding) not in rejected:  # else its plain entry's error is shown
+                    self.b.error(found.doc, found.path, f"'{dx_id}' states '{finding}' for "
+                                 "some sites but has no plain entry of it for the other "
+                                 "sites; add one (without 'given')", "bad-given")
                 continue
             if vocab.findings[finding].population:
                 self.b.error(found.doc, (*found.path, "given"), f"'{finding}' declares a "
@@ -795,7 +818,7 @@ class _Assembler:
                        ) -> dict[str, float]:
         """Compile one diagnosis's rules of one finding in one situation; returns P'."""
         settings = self.manifest.settings
-        low, high = settings.lr_limits
+        low, high = self.lr_limits
         entry = found.entry
         if entry.basis == "definition":
             dist = dict(raw)
@@ -855,26 +878,9 @@ class _Assembler:
         if not spec.population:
             return None
         names = [k.key for k in keys_of[finding]]
-        found = self._find_variable_doc(finding)
-        bad = [v for v in spec.population if v not in names]
-        values = list(spec.population.values())
-        if bad or not all(0.0 < p < 1.0 for p in values) \
-                or abs(sum(values) - 1.0) > prof.COMPLETE_TOLERANCE \
-                or set(spec.population) != set(names):
-            if found:
-                self.b.error(found[0], (*found[1], "population"), f"the population of "
-                             f"'{finding}' must give every value ({', '.join(names)}) a "
-                             "probability strictly between 0 and 1, summing to 1",
-                             "bad-population")
-            return None
+        if _population_problems(spec):
+            return None  # reported with the finding (_variable_meaning)
         return prof.completed(spec.population, names, True)
-
-    def _find_variable_doc(self, finding: str) -> tuple[Document, PathKey] | None:
-        for parsed in self.docs("findings"):
-            for i, var in enumerate(parsed.model.findings):
-                if var.id == finding:
-                    return parsed.doc, ("findings", i)
-        return None
 
     def _profile_entry(self, entry: schema.ProfileEntry, doc: Document, path: PathKey,
                        vocab: Vocabulary, keys_of: dict[str, list[prof.ValueKey]],
@@ -883,7 +889,8 @@ class _Assembler:
         spec = vocab.findings.get(entry.finding)
         if spec is None:
             self.b.error(doc, (*path, "finding"), f"unknown finding '{entry.finding}'"
-                         f"{did_you_mean(entry.finding, vocab.findings)}", "unknown-finding")
+                         f"{new_finding_hint(entry.finding, vocab.findings)}",
+                         "unknown-finding")
             return None
         keys = keys_of.setdefault(entry.finding, prof.value_keys(spec))
         if not keys:
@@ -907,24 +914,10 @@ class _Assembler:
         if not ok:
             return None
         complete = entry.complete == "yes"
-        total = sum(entry.p.values())
-        if complete:
-            missing = [n for n in names if n not in entry.p]
-            if missing:
-                self.b.error(doc, (*path, "p"), f"the profile of '{entry.finding}' is complete "
-                             f"but gives no probability for {', '.join(missing)}; give every "
-                             "value, or write 'complete: no' to share the remainder among "
-                             "the values not given", "incomplete-profile")
-                return None
-            if abs(total - 1.0) > prof.COMPLETE_TOLERANCE:
-                self.b.error(doc, (*path, "p"), f"the probabilities of '{entry.finding}' sum to "
-                             f"{total:.3g}, not 1 (a complete profile gives every value; "
-                             "or write 'complete: no')", "profile-sum")
-                return None
-        elif total >= 1.0 + prof.COMPLETE_TOLERANCE:
-            self.b.error(doc, (*path, "p"), f"the probabilities given for '{entry.finding}' "
-                         f"already sum to {total:.3g}; with 'complete: no' they must leave a "
-                         "remainder for the values not given", "profile-sum")
+        wrong_sum = _profile_sum_problem(entry, names)
+        if wrong_sum is not None:
+            where, message, code = wrong_sum
+            self.b.error(doc, (*path, *where), message, code)
             return None
         if entry.basis == "study" and not entry.n:
             self.b.error(doc, (*path, "basis"), "a figure from a study needs 'n' (the number "
@@ -995,8 +988,10 @@ class _Assembler:
 
     def _patterns(self, diagnoses: dict[str, schema.DiagnosisFile],
                   entries: Mapping[tuple[str, str], Entry],
-                  keys_of: Mapping[str, list[prof.ValueKey]]) -> None:
-        """Each pattern's signs and rules count once: they become one group."""
+                  keys_of: Mapping[str, list[prof.ValueKey]],
+                  rejected: set[tuple[str, str]], vocab: Vocabulary) -> None:
+        """Each pattern's signs and rules count once: they become one group. A sign over a
+        profile entry that was itself in error is not reported again."""
         group_of: dict[str, str] = {}
         for parsed in self.docs("diagnoses"):
             dx: schema.DiagnosisFile = parsed.model
@@ -1019,10 +1014,10 @@ class _Assembler:
                     ((finding, value),) = sign.items()
                     value = str(value)
                     if (dx.id, finding) not in entries:
-                        self.b.error(parsed.doc, where, f"pattern '{pattern.id}' names "
-                                     f"'{finding}', which the profile of '{dx.id}' does not "
-                                     "state; a pattern groups signs of its own profile",
-                                     "pattern-sign")
+                        problem = _unstated_sign(pattern.id, dx.id, finding, entries,
+                                                 rejected, vocab)
+                        if problem:
+                            self.b.error(parsed.doc, where, *problem)
                         continue
                     key = next((k for k in keys_of[finding] if k.key == value), None)
                     if key is None:
@@ -1058,6 +1053,24 @@ class _Assembler:
             self.rules = [_with_group(r, group_of[r.id]) if r.id in group_of else r
                           for r in self.rules]
 
+    def _check_core_findings(self, core: Mapping[str, list[str]], vocab: Vocabulary) -> None:
+        """kb.yaml ``core_findings``: its keys are 'any' or region values, its lists
+        findings."""
+        manifest_doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
+        region = vocab.findings.get("region")
+        areas = ["any", *(region.values if region else ())]
+        for area, findings in core.items():
+            if area not in areas:
+                self.b.error(manifest_doc, ("core_findings", area), f"unknown area "
+                             f"'{area}' in core_findings{did_you_mean(area, areas)}; a key is "
+                             f"'any' or a value of 'region'; {allowed(areas, 40)}",
+                             "unknown-value")
+            for j, finding in enumerate(findings):
+                if finding not in vocab.findings:
+                    self.b.error(manifest_doc, ("core_findings", area, j), f"unknown finding "
+                                 f"'{finding}'{did_you_mean(finding, vocab.findings)}",
+                                 "unknown-finding")
+
     def _core_findings(self, diagnoses: dict[str, schema.DiagnosisFile],
                        stated: Mapping[str, Mapping[str, Mapping[str, float]]],
                        vocab: Vocabulary) -> None:
@@ -1065,13 +1078,7 @@ class _Assembler:
         core = self.manifest.core_findings
         if not core:
             return
-        manifest_doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
-        for area, findings in core.items():
-            for j, finding in enumerate(findings):
-                if finding not in vocab.findings:
-                    self.b.error(manifest_doc, ("core_findings", area, j), f"unknown finding "
-                                 f"'{finding}'{did_you_mean(finding, vocab.findings)}",
-                                 "unknown-finding")
+        self._check_core_findings(core, vocab)
         regions = stated.get("region", {})
         for parsed in self.docs("diagnoses"):
             dx: schema.DiagnosisFile = parsed.model
@@ -1413,6 +1420,91 @@ class Entry:
     doc: Document
     path: PathKey
     distribution: dict[str, float]
+
+
+def _unstated_sign(pattern_id: str, dx_id: str, finding: object,
+                   entries: Mapping[tuple[str, str], Entry], rejected: set[tuple[str, str]],
+                   vocab: Vocabulary) -> tuple[str, str] | None:
+    """The message (and code) for a pattern sign over a finding the diagnosis's profile does
+    not state, or None when the cause is already reported: the profile entry of that finding
+    was in error, or an entry names an unknown finding (likely this one, misspelt)."""
+    if (dx_id, finding) in rejected or any(d == dx_id and f not in vocab.findings
+                                           for d, f in rejected):
+        return None
+    if finding not in vocab.findings:
+        return (f"unknown finding '{finding}'{new_finding_hint(finding, vocab.findings)}; a "
+                "pattern sign is one 'finding: value' pair of the diagnosis's own profile",
+                "pattern-sign")
+    stated = sorted(f for d, f in entries if d == dx_id)
+    return (f"pattern '{pattern_id}' names '{finding}', which the profile of '{dx_id}' does "
+            "not state; a pattern groups signs of its own profile (it states "
+            f"{', '.join(stated) or 'no finding'})", "pattern-sign")
+
+
+def _profile_sum_problem(entry: schema.ProfileEntry, names: list[str],
+                         ) -> tuple[PathKey, str, str] | None:
+    """What is wrong with the figures of a profile entry as a whole (path below the entry,
+    message, code): a complete one must give every value and sum to 1; an incomplete one
+    must leave a remainder for the values it does not give."""
+    total = sum(entry.p.values())
+    tolerance = prof.COMPLETE_TOLERANCE
+    missing = [n for n in names if n not in entry.p]
+    if entry.complete == "yes":
+        if missing:
+            return (("p",), f"the profile of '{entry.finding}' is complete but gives no "
+                    f"probability for {', '.join(missing)}; give every value, or write "
+                    "'complete: no' to share the remainder among the values not given",
+                    "incomplete-profile")
+        if abs(total - 1.0) > tolerance:
+            return (("p",), f"the probabilities of '{entry.finding}' sum to {total:.3g}, not 1 "
+                    f"(a complete profile gives every value, summing to 1 within {tolerance:g}; "
+                    "if only some values are known, give those and write 'complete: no')",
+                    "profile-sum")
+        return None
+    if not missing:
+        if abs(total - 1.0) > tolerance:
+            return (("complete",), "'complete: no' shares the remainder among the values not "
+                    f"given, but every value of '{entry.finding}' is given (they sum to "
+                    f"{total:.3g}, and would be rescaled to 1); make them sum to 1 and remove "
+                    "'complete: no'", "profile-sum")
+        return None
+    if total >= 1.0:
+        return (("p",), f"the probabilities given for '{entry.finding}' already sum to "
+                f"{total:.3g}; with 'complete: no' they must leave a remainder (below 1) for "
+                "the values not given", "profile-sum")
+    return None
+
+
+def _population_problems(var: schema.Variable) -> list[tuple[PathKey, str]]:
+    """What is wrong with a variable's declared ``population`` (path below the variable,
+    message); checked whether or not a profile states the finding."""
+    if var.population is None:
+        return []
+    names = [k.key for k in prof.value_keys(var)]
+    if not names:
+        return [(("population",), f"'{var.id}' cannot declare a population: only one-choice "
+                 "findings and numbers with bins can (it is the reference of their profiles)")]
+    problems: list[tuple[PathKey, str]] = []
+    for value, p in var.population.items():
+        where: PathKey = ("population", value)
+        if value not in names:
+            problems.append((where, f"'{value}' is not a value of '{var.id}'"
+                             f"{did_you_mean(value, names)}; {allowed(names)}"))
+        elif not 0.0 < p < 1.0:
+            problems.append((where, f"the population share of '{value}' is {p:g}; a "
+                             "probability in a population must lie strictly between 0 and 1 "
+                             "(no value is impossible: write a small figure such as 0.01)"))
+    missing = [n for n in names if n not in var.population]
+    if missing:
+        problems.append((("population",), f"the population of '{var.id}' gives no probability "
+                         f"for {', '.join(missing)}; a population gives every value "
+                         f"({', '.join(names)})"))
+    total = sum(var.population.values())
+    if not problems and abs(total - 1.0) > prof.COMPLETE_TOLERANCE:
+        problems.append((("population",), f"the population of '{var.id}' sums to {total:.3g}, "
+                         f"not 1 (within {prof.COMPLETE_TOLERANCE:g}); give every value "
+                         f"({', '.join(names)}) a probability, summing to 1"))
+    return problems
 
 
 def _implied_by(vocab: Vocabulary) -> ImpliedBy:

@@ -34,6 +34,13 @@ _SPECIAL = ("patient", "modality", "without_modality", "concept", "without_conce
 _NUMERIC = ("number", "integer")
 
 
+def new_finding_hint(word: object, choices: Iterable[str]) -> str:
+    """The "did you mean" of an unknown finding, or, with no near match, where findings are
+    defined (the usual case when an author writes a sign not yet in the vocabulary)."""
+    return did_you_mean(word, choices) or ("; findings are defined in findings/*.yaml: add a "
+                                           "new one there first")
+
+
 class ConditionParser:
     """Parses conditions of one document, collecting problems instead of raising."""
 
@@ -103,7 +110,7 @@ class ConditionParser:
             else:
                 choices = [*self.vocab.findings, *_SPECIAL]
                 self._error(sub, f"unknown finding or condition key '{key}'"
-                            f"{did_you_mean(key, choices)}", "unknown-finding")
+                            f"{new_finding_hint(key, choices)}", "unknown-finding")
         conjunctions: list[Conjunction] = [()]
         for alternatives in parts:
             conjunctions = [a + b for a, b in itertools.product(conjunctions, alternatives)]
@@ -174,7 +181,7 @@ class ConditionParser:
                     not item.startswith(PATIENT) or self.vocab.variable(item) is None):
                 choices = [*self.vocab.findings, *(PATIENT + f for f in self.vocab.patient)]
                 self._error(path, f"unknown finding '{item}'"
-                            f"{did_you_mean(item, choices)}", "unknown-finding")
+                            f"{new_finding_hint(item, choices)}", "unknown-finding")
                 continue
             atoms.append(Atom(item, Op.UNKNOWN, location=self.doc.at(path)))
         return tuple(atoms)

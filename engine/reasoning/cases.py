@@ -1,7 +1,7 @@
 """Case files: read, check against the knowledge base's vocabulary, and turn into cases.
 
 A case is the patient context, the modalities performed and the findings seen. Anything not
-given is unknown ("not assessed"), never "no". See the case-file contract in DESIGN.md.
+given is unknown ("not assessed"), never "no". The case-file format: docs/CASE_FILES.md.
 """
 
 from __future__ import annotations

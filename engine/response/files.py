@@ -1,6 +1,6 @@
 """Response files: read and check a baseline / follow-up comparison of known bone lesions.
 
-The contract is in DESIGN.md ("Response file (YAML)"). Checks, each naming file and line:
+The format is in docs/RESPONSE.md, section 2. Checks, each naming file and line:
 size cap, YAML safety (the loader), exactly the top-level keys of the contract, modalities,
 every per-lesion finding and value (core findings plus the time-point extras of the response
 criteria), that a finding's modality was performed at that time point, new lesions (site,
