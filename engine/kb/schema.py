@@ -53,7 +53,7 @@ class Settings(Model):
     temperature: Annotated[float, Field(ge=0.2, le=5.0)] = 1.0
     near_tie: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
     max_pairs: Annotated[int, Field(ge=0, le=1000)] = 8
-    lr_limits: tuple[Positive, Positive] = Field((0.02, 50.0), description="[low, high]")
+    lr_limits: tuple[Positive, Positive] = Field(default=(0.02, 50.0), description="[low, high]")
     show_at_least: Annotated[int, Field(ge=1, le=20)] = 3
     show_above: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.01
 
@@ -151,7 +151,7 @@ class Variable(Model):
     type: Literal["choice", "number", "integer", "multi", "group"] = "choice"
     values: dict[str, ValueSpec] = {}
     aliases: dict[str, str] = {}
-    range: tuple[float, float] | None = Field(None, description="[low, high]")
+    range: tuple[float, float] | None = Field(default=None, description="[low, high]")
     unit: str | None = None
     bins: list[float] = []
     needs: list[ModalityId] = []
@@ -309,7 +309,7 @@ class Served(Model):
     """
 
     for_: list[Id] = Field(default=[], alias="for")
-    band: tuple[float, float] | None = Field(None, description="[low, high]")
+    band: tuple[float, float] | None = Field(default=None, description="[low, high]")
     band_note: Text | None = None
     unless_leader: list[Id] = []
 
