@@ -413,3 +413,41 @@ def test_graph_labels_are_readable_and_nothing_loads_from_outside(page, shipped_
     outside = [u for u in requests if not u.startswith((shipped_server.url, "data:", "blob:",
                                                         "about:"))]
     assert outside == []
+
+
+LABEL_BOXES = """() => {
+  const holder = [...document.querySelectorAll('div')].find(e => e._cyreg && e._cyreg.cy);
+  if (!holder) return null;
+  return holder._cyreg.cy.nodes().map(n => {
+    const b = n.boundingBox({includeNodes: false, includeEdges: false, includeLabels: true});
+    return [n.data('name'), b.x1, b.y1, b.x2, b.y2];
+  });
+}"""
+
+
+def _overlap(a: list, b: list) -> bool:
+    """Whether two label boxes ``[name, x1, y1, x2, y2]`` share more than a pixel."""
+    return min(a[3], b[3]) - max(a[1], b[1]) > 1 and min(a[4], b[4]) - max(a[2], b[2]) > 1
+
+
+def test_graph_labels_do_not_overlap(page, shipped_server):
+    """In the largest graph of a diagnosis (metastasis), with the most nodes per step the
+    page offers by default, no node's label is drawn over another's: long rule ids wrap
+    inside their column, and each node gets the height its label needs."""
+    page.goto(f"{shipped_server.url}/kb")
+    choose(page, "kb_graph_diagnosis", load_knowledge_base(KB_DIR).name_of("metastasis"))
+    frame_element = page.locator("iframe").first
+    frame_element.wait_for()
+    frame = frame_element.element_handle().content_frame()
+    boxes = None
+    for _ in range(100):
+        boxes = frame.evaluate(LABEL_BOXES)
+        if boxes:
+            break
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(500)  # the layout is preset: the first view is final
+    boxes = frame.evaluate(LABEL_BOXES)
+    assert boxes and len(boxes) > 10
+    clashes = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+               if _overlap(a, b)]
+    assert clashes == []

@@ -12,6 +12,7 @@ Thin: every fact shown comes from the knowledge base; every computation from eng
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -96,8 +97,12 @@ SECTIONS = ("Graph", "Browse", "Current work-up", "Coverage", "Illustrations", "
 
 # ============================================================================ graph
 GRAPH_FONT_PX = 14  # node label size at zoom 1; the layout keeps the first view near zoom 1
-COLUMN_PX = 300  # between the layers of the layout (label width 200 px and a margin)
-ROW_PX = 38  # between the nodes of one layer
+COLUMN_PX = 300  # between the layers of the layout (label width LABEL_PX and a margin)
+LABEL_PX = 220  # the widest a label line may grow before it wraps
+CHAR_PX = 8.0  # a generous mean width of one character at GRAPH_FONT_PX
+LINE_PX = 18  # the height of one label line
+ROW_PX = 38  # between the nodes of one layer, at least (a one- or two-line label)
+BREAK = "\u200b"  # a zero-width space: where an identifier may wrap (after . _ /)
 MIN_HEIGHT_PX, MAX_HEIGHT_PX = 420, 1600
 KIND_NAMES = {"finding": "Finding", "value": "Finding value", "patient": "Patient",
               "modality": "Study", "concept": "Concept", "rule": "Rule",
@@ -129,22 +134,49 @@ def neighbourhood(graph: Any, centre: str, depth: int, limit: int) -> tuple[Any,
     return graph.subgraph(kept), left_out
 
 
+def breakable(label: str) -> str:
+    """``label`` with a zero-width space after each ``.``, ``_`` and ``/``, so that a rule
+    id such as ``metastasis.profile.bulls_eye_sign.yes`` wraps inside its column instead
+    of running over the next one (Cytoscape wraps at white space and zero-width spaces)."""
+    for mark in "._/":
+        label = label.replace(mark, mark + BREAK)
+    return label
+
+
+def label_lines(label: str) -> int:
+    """How many lines ``label`` takes when wrapped at LABEL_PX (a word longer than a line
+    is cut, as Cytoscape does)."""
+    per_line = int(LABEL_PX // CHAR_PX)
+    lines, used = 1, 0
+    for word in re.split(f"[ {BREAK}]+", breakable(label).strip()):
+        if used and used + 1 + len(word) > per_line:
+            lines, used = lines + 1, 0
+        used += len(word) + (1 if used else 0)
+        while used > per_line:  # a word longer than a line is cut
+            lines, used = lines + 1, used - per_line
+    return lines
+
+
 def graph_layout(sub: Any, centre: str) -> tuple[dict[str, tuple[float, float]], int]:
     """Columns by distance from the centre (the centre alone on the left), nodes of a column
-    by kind and label; and the height (px) in which the first view shows them at about
-    zoom 1, so that labels keep their size."""
+    by kind and label, each given the height its wrapped label needs so that no two labels
+    overlap; and the height (px) in which the first view shows them at about zoom 1, so that
+    labels keep their size."""
     distance = nx.single_source_shortest_path_length(sub.to_undirected(as_view=True), centre)
     layers: dict[int, list[str]] = {}
     for node, d in distance.items():
         layers.setdefault(d, []).append(node)
-    tallest = max(len(nodes) for nodes in layers.values())
-    height = max(MIN_HEIGHT_PX, min(MAX_HEIGHT_PX, tallest * ROW_PX + 80))
+    rows = {node: max(ROW_PX, label_lines(str(sub.nodes[node].get("label", node))) * LINE_PX
+                      + 6) for node in distance}
+    tallest = max(sum(rows[n] for n in nodes) for nodes in layers.values())
+    height = max(MIN_HEIGHT_PX, min(MAX_HEIGHT_PX, int(tallest) + 80))
     positions: dict[str, tuple[float, float]] = {}
     for d, nodes in layers.items():
         nodes.sort(key=lambda n: (sub.nodes[n].get("kind", ""), str(sub.nodes[n].get("label"))))
-        top = (height - 80 - (len(nodes) - 1) * ROW_PX) / 2
-        for i, node in enumerate(nodes):
-            positions[node] = (d * COLUMN_PX, top + i * ROW_PX)
+        y = (height - 80 - sum(rows[n] for n in nodes)) / 2
+        for node in nodes:
+            positions[node] = (d * COLUMN_PX, y + rows[node] / 2)
+            y += rows[node]
     return positions, height
 
 
@@ -155,7 +187,8 @@ def graph_elements(sub: Any, centre: str) -> tuple[dict[str, Any], int]:
     for node, data in sub.nodes(data=True):
         x, y = positions.get(node, (0.0, 0.0))
         kind = data.get("kind", "")
-        nodes.append({"data": {"id": node, "label": kind, "name": str(data.get("label", node)),
+        nodes.append({"data": {"id": node, "label": kind,
+                               "name": breakable(str(data.get("label", node))),
                                "kind": KIND_NAMES.get(kind, kind),
                                **({"description": data["description"]}
                                   if data.get("description") else {})},
@@ -171,7 +204,7 @@ def graph_elements(sub: Any, centre: str) -> tuple[dict[str, Any], int]:
 
 def _node_styles() -> list[Any]:
     common = {"font-size": GRAPH_FONT_PX, "text-halign": "right", "text-valign": "center",
-              "text-margin-x": 4, "text-wrap": "wrap", "text-max-width": "220px",
+              "text-margin-x": 4, "text-wrap": "wrap", "text-max-width": f"{LABEL_PX}px",
               "width": 14, "height": 14, "color": "#1f2328", "border-width": 1,
               "border-color": "#57606a"}
     return [NodeStyle(kind, STYLE.get(kind, ("", "#dddddd"))[1], "name",
