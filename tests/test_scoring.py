@@ -75,6 +75,10 @@ def test_no_findings_gives_the_priors(mini_kb, mini_reasoner):
     alpha = differential.entry("alpha")
     assert [r.rule for r in alpha.prior_factors] == ["alpha.prior.population"]
     assert alpha.prior_factors[0].references == ("ref_a",)
+    # The base rate holds for any bone-imaging study: the reason says so, rather than
+    # naming the study as if CT itself had made alpha likelier.
+    assert [u.label for u in alpha.prior_factors[0].findings] == [
+        "any bone-imaging study (here CT)"]
 
 
 def test_without_imaging_nothing_is_claimed(mini_kb, mini_reasoner):

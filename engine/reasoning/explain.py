@@ -49,6 +49,11 @@ def _used(kb: KnowledgeBase, atom: Atom, facts: Mapping[str, Any]) -> Used:
         else:
             modalities = sorted(value or ())
         text = ", ".join(modalities) or "none"
+        bone = {m for m, spec in kb.vocabulary.modalities.items() if spec.bone_imaging == "yes"}
+        if atom.op is Op.CONTAINS and len(atom.values) > 1 and atom.values == bone:
+            # Any bone-imaging study will do (the population's base rate): name it so,
+            # lest the study read as the reason.
+            return Used(atom.var, text, f"any bone-imaging study (here {text})")
         return Used(atom.var, text, f"{shown}: {text}")
     if isinstance(value, frozenset):
         hits = value & atom.values if atom.op is Op.CONTAINS else value
