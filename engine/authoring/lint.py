@@ -565,10 +565,21 @@ def _met(rule: Rule, facts: Mapping[str, Any], concepts: frozenset[str]) -> str:
 
 
 def check_examples(kb: KnowledgeBase, engine: PythonEngine | None = None) -> list[Problem]:
-    """Every rule example (``examples:``) must fire, or stay silent, as its author wrote."""
+    """Every rule example (``examples:``) must fire, or stay silent, as its author wrote; and
+    a rule written by hand should have one of each (a warning)."""
     engine = engine or PythonEngine(kb)
     problems = []
     for rule in kb.rules:
+        if rule.takes_examples:
+            firing = {e.fires for e in rule.examples}
+            missing = {frozenset(): "no examples: add one that fires and one that does not",
+                       frozenset({True}): "no example that stays silent: add one",
+                       frozenset({False}): "no example that fires: add one"}.get(
+                           frozenset(firing))
+            if missing:
+                problems.append(Problem(rule.location, f"{describe(rule)} has {missing} "
+                                        "under 'examples:' (docs/AUTHORING.md section 10)",
+                                        Severity.WARNING, code="few-examples"))
         for i, example in enumerate(rule.examples, 1):
             trace = engine.run(example.facts)
             fired = rule.id in trace.fired

@@ -577,7 +577,7 @@ class _Assembler:
                 spec, "description", "") or getattr(spec, "title", ""),
             when=when, lr=lr, effect=effect, strength=strength, group=group, references=refs,
             teaching_point=teaching_point, examples=examples,
-            location=parser.doc.at(path)))
+            takes_examples=hasattr(spec, "examples"), location=parser.doc.at(path)))
 
     def _concept_rules(self, concepts: dict[str, Any], parser_for: Any,
                        vocab: Vocabulary) -> None:

@@ -111,6 +111,7 @@ class Rule:
     references: tuple[str, ...] = ()
     teaching_point: str | None = None
     examples: tuple[RuleExample, ...] = ()
+    takes_examples: bool = field(default=False, compare=False)  # written by hand, may carry them
     stratum: int = 0
     location: Location = field(default=Location("?"), compare=False)
 
