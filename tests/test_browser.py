@@ -390,6 +390,20 @@ LABEL_SIZES = """() => {
 }"""
 
 
+def graph_view(page, script: str):
+    """``script`` evaluated in the knowledge graph's frame once the graph has drawn (it
+    returns nothing until then), after the preset layout has settled."""
+    frame_element = page.locator("iframe").first
+    frame_element.wait_for()
+    frame = frame_element.element_handle().content_frame()
+    for _ in range(100):
+        if frame.evaluate(script):
+            break
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(500)  # the layout is preset: the first view is final
+    return frame.evaluate(script)
+
+
 def test_graph_labels_are_readable_and_nothing_loads_from_outside(page, shipped_server):
     """The knowledge graph of a diagnosis draws its labels at 10 px or more at its default
     size, and every file the page loads comes from the app's own server."""
@@ -397,17 +411,7 @@ def test_graph_labels_are_readable_and_nothing_loads_from_outside(page, shipped_
     page.on("request", lambda request: requests.append(request.url))
     page.goto(f"{shipped_server.url}/kb")
     choose(page, "kb_graph_diagnosis", load_knowledge_base(KB_DIR).name_of("hemangioma"))
-    frame_element = page.locator("iframe").first
-    frame_element.wait_for()
-    frame = frame_element.element_handle().content_frame()
-    sizes = None
-    for _ in range(100):
-        sizes = frame.evaluate(LABEL_SIZES)
-        if sizes:
-            break
-        page.wait_for_timeout(200)
-    page.wait_for_timeout(500)  # the layout is preset: the first view is final
-    sizes = frame.evaluate(LABEL_SIZES)
+    sizes = graph_view(page, LABEL_SIZES)
     assert sizes and len(sizes) > 5
     assert min(sizes) >= 10, sorted(sizes)[:5]
     outside = [u for u in requests if not u.startswith((shipped_server.url, "data:", "blob:",
@@ -436,17 +440,7 @@ def test_graph_labels_do_not_overlap(page, shipped_server):
     inside their column, and each node gets the height its label needs."""
     page.goto(f"{shipped_server.url}/kb")
     choose(page, "kb_graph_diagnosis", load_knowledge_base(KB_DIR).name_of("metastasis"))
-    frame_element = page.locator("iframe").first
-    frame_element.wait_for()
-    frame = frame_element.element_handle().content_frame()
-    boxes = None
-    for _ in range(100):
-        boxes = frame.evaluate(LABEL_BOXES)
-        if boxes:
-            break
-        page.wait_for_timeout(200)
-    page.wait_for_timeout(500)  # the layout is preset: the first view is final
-    boxes = frame.evaluate(LABEL_BOXES)
+    boxes = graph_view(page, LABEL_BOXES)
     assert boxes and len(boxes) > 10
     clashes = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
                if _overlap(a, b)]

@@ -53,6 +53,14 @@ UNUSED_CONCEPT = """  - id: lucent
         references: [ref_a]
 """
 
+LYTIC_BREACH = """  - id: alpha.lytic_breach
+    description: A lytic lesion with a breached cortex favours alpha more.
+    when: {density: lytic, cortical_breach: "yes"}
+    effect: for
+    strength: weak
+    references: [ref_a]
+"""  # a narrower rule of alpha, in no group
+
 
 def edit(root: Path, file: str, old: str, new: str) -> Path:
     """Replace ``old`` by ``new`` once in ``root/file`` (the text must be there)."""
@@ -143,13 +151,7 @@ def test_a_rule_on_a_concept_is_followed_to_its_findings(kb_copy):
 def test_conditional_evidence_outside_a_group_is_not_reported(kb_copy):
     """A narrower rule with no group counts on top of the broad one, on purpose: no warning."""
     root = kb_copy()
-    append(root, "diagnoses/alpha.yaml", """  - id: alpha.lytic_breach
-    description: A lytic lesion with a breached cortex favours alpha more.
-    when: {density: lytic, cortical_breach: "yes"}
-    effect: for
-    strength: weak
-    references: [ref_a]
-""")
+    append(root, "diagnoses/alpha.yaml", LYTIC_BREACH)
     problems = validate_folder(root)
     assert not [p for p in problems if "alpha.lytic_breach" in p.message
                 and p.code != "few-examples"], messages(problems)
@@ -253,13 +255,7 @@ def test_a_rule_whose_examples_all_fire_is_a_warning(kb_copy):
     """Examples that only fire do not show what keeps a rule silent: validate asks for one
     that does not fire, at the rule's line; one of each silences the warning."""
     root = kb_copy()
-    append(root, "diagnoses/alpha.yaml", """  - id: alpha.lytic_breach
-    description: A lytic lesion with a breached cortex favours alpha more.
-    when: {density: lytic, cortical_breach: "yes"}
-    effect: for
-    strength: weak
-    references: [ref_a]
-    examples:
+    append(root, "diagnoses/alpha.yaml", LYTIC_BREACH + """    examples:
       - {findings: {density: lytic, cortical_breach: "yes"}, modalities: [CT], fires: "yes"}
 """)
     line = (root / "diagnoses/alpha.yaml").read_text().splitlines().index(
