@@ -94,6 +94,31 @@ def test_validate_broken_kb_exits_1_with_file_line(tmp_path: Path):
     assert error["line"] == 23
 
 
+def test_validate_says_which_checks_wait_for_a_loadable_kb(tmp_path: Path):
+    """A file error stops the knowledge base from loading, so the checks over the loaded
+    rules cannot run: validate says so, and the second run, once the error is mended, finds
+    the failing example that the first could not see."""
+    root = broken_mini_kb(tmp_path)
+    concepts = root / "concepts" / "basic.yaml"
+    concepts.write_text(concepts.read_text().replace(
+        '{findings: {cortical_breach: "no"}, fires: "no"}',
+        '{findings: {cortical_breach: "no"}, fires: "yes"}'))
+    code, text = run("validate", str(root))
+    assert code == 1
+    assert "kb/diagnoses/alpha.yaml:23: unknown finding" in text
+    assert "did not load, so these checks did not run" in text and "rule examples" in text
+    assert "aggressive.breach" not in text
+    alpha = root / "diagnoses" / "alpha.yaml"
+    alpha.write_text(alpha.read_text().replace("{densty: lytic}", "{density: lytic}"))
+    code, text = run("validate", str(root), "--json")
+    assert code == 1
+    data = json.loads(text)
+    assert data["checks_not_run"] == []
+    (error,) = [p for p in data["problems"] if p["severity"] == "error"]
+    assert (error["file"], error["line"]) == ("kb/concepts/basic.yaml", 12)
+    assert "aggressive.breach" in error["message"]
+
+
 def test_validate_reads_the_global_kb_option(tmp_path: Path):
     """'ossdx --kb DIR validate' checks DIR, as every other command reads --kb, not the
     shipped knowledge base."""

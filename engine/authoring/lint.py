@@ -659,16 +659,39 @@ def check_response(root: Path, kb: KnowledgeBase | None = None) -> list[Problem]
     return list(check_response_kb(root) if kb is None else check_response_kb(root, kb=kb))
 
 
-def validate_folder(root: Path | None = None) -> list[Problem]:
-    """Everything ``ossdx validate`` reports, sorted by file and line."""
+#: What ``ossdx validate`` cannot check until the files load as one knowledge base.
+CHECKS_NEEDING_LOADED_KB = ("rules that can never fire", "rule examples", "duplicated rules",
+                            "unused findings and concepts", "diagnoses with few rules",
+                            "case files", "the track record")
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The outcome of ``ossdx validate``: every problem, sorted by file and line, and whether
+    the files loaded, so that the checks over the loaded knowledge base
+    (:data:`CHECKS_NEEDING_LOADED_KB`) ran. When they did not, a second run after the
+    errors are mended may find more."""
+
+    problems: list[Problem]
+    loaded: bool
+
+
+def validate(root: Path | None = None) -> Validation:
+    """Run every check ``ossdx validate`` runs over the knowledge base at ``root``."""
     root = Path(root) if root is not None else default_kb_path()
     kb, problems = check_knowledge_base(root)
     if kb is not None:
         problems += lint(kb)
         problems += check_cases(kb)
     problems += check_response(root, kb)
-    return sorted(set(problems), key=lambda p: (p.location.file, p.location.line or 0,
-                                                p.severity != Severity.ERROR, p.message))
+    ordered = sorted(set(problems), key=lambda p: (p.location.file, p.location.line or 0,
+                                                   p.severity != Severity.ERROR, p.message))
+    return Validation(ordered, loaded=kb is not None)
+
+
+def validate_folder(root: Path | None = None) -> list[Problem]:
+    """Everything ``ossdx validate`` reports, sorted by file and line."""
+    return validate(root).problems
 
 
 def errors_of(problems: Sequence[Problem]) -> list[Problem]:

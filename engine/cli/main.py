@@ -60,14 +60,16 @@ def cmd_diagnose(args: argparse.Namespace, out: TextIO) -> int:
 
 # ---------------------------------------------------------------------- validate
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
-    from ossdx.authoring.lint import validate_folder
+    from ossdx.authoring.lint import CHECKS_NEEDING_LOADED_KB, validate
 
     folder = args.kb_dir or args.kb  # 'ossdx validate DIR' or 'ossdx --kb DIR validate'
-    problems = validate_folder(Path(folder) if folder else None)
+    result = validate(Path(folder) if folder else None)
+    problems = result.problems
     errors = [p for p in problems if p.severity is Severity.ERROR]
     warnings = [p for p in problems if p.severity is Severity.WARNING]
+    skipped = [] if result.loaded else list(CHECKS_NEEDING_LOADED_KB)
     if args.json:
-        _dump({"errors": len(errors), "warnings": len(warnings),
+        _dump({"errors": len(errors), "warnings": len(warnings), "checks_not_run": skipped,
                "problems": [{"file": p.location.file, "line": p.location.line,
                              "severity": p.severity.value, "code": p.code,
                              "message": p.message} for p in problems]}, out)
@@ -75,6 +77,10 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         for problem in problems:
             out.write(f"{problem}\n")
         out.write(f"{len(errors)} error(s), {len(warnings)} warning(s)\n")
+        if skipped:
+            out.write("The knowledge base did not load, so these checks did not run: "
+                      f"{', '.join(skipped)}. Mend the errors above and run "
+                      "'ossdx validate' again.\n")
     return EXIT_CHECK if errors else EXIT_OK
 
 
