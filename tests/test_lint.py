@@ -408,3 +408,30 @@ def test_validate_command_reports_severities(fmt, kb_copy):
         text = out.getvalue()
         assert f"{root.name}/diagnoses/alpha.yaml:23: rule 'alpha.lytic' can never fire" in text
         assert f"{root.name}/diagnoses/beta.yaml:22: warning:" in text
+
+
+def test_a_work_listed_under_two_ids_is_a_warning_at_the_second(kb_copy):
+    """One paper under two reference ids (same author, year and title, or the same DOI) is
+    reported where the second is defined, naming the first; companion papers that share
+    only the start of a title, or a series' parts from other years, are not."""
+    root = kb_copy()
+    (root / "references").mkdir()
+    (root / "references" / "more.yaml").write_text(
+        "references:\n"
+        "  - id: ref_a_again\n"
+        "    citation: Author A, Author C. A test reference. Journal 2020;1:2-3.\n"
+        "  - id: ref_b_part_two\n"
+        "    citation: Author B. Another test reference. II. The sequel. Journal 2022.\n"
+        "  - id: ref_d\n"
+        "    citation: Author D. A test reference, the companion paper. Journal 2020.\n"
+        "    doi: 10.1000/xyz\n"
+        "  - id: ref_d_by_doi\n"
+        "    citation: D, Author. Listed otherwise. J 2020.\n"
+        "    doi: 10.1000/XYZ\n")
+    problems = validate_folder(root)
+    assert found(problems, root, "references/more.yaml", 2, Severity.WARNING,
+                 "'ref_a_again' cites the same work as 'ref_a'"), messages(problems)
+    assert found(problems, root, "references/more.yaml", 9, Severity.WARNING,
+                 "'ref_d_by_doi' cites the same work as 'ref_d'"), messages(problems)
+    duplicates = [p for p in problems if p.code == "duplicate-reference"]
+    assert len(duplicates) == 2, messages(duplicates)

@@ -115,6 +115,25 @@ def _ids_in(data: Any) -> set[str]:
     return found
 
 
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def _work_signatures(ref: schema.Reference) -> list[str]:
+    """What identifies the work a reference cites: its DOI, its PMID, and its first
+    author's surname with the year and the title (the text after the authors' list, up
+    to its full stop; companion papers share a title's start, not the whole)."""
+    signatures = [f"doi:{ref.doi.lower()}"] if ref.doi else []
+    if ref.pmid:
+        signatures.append(f"pmid:{ref.pmid}")
+    parts = ref.citation.split(". ")
+    year = _YEAR.search(ref.citation)
+    if len(parts) > 1 and year:
+        surname = parts[0].split(" ")[0].lower()
+        title = " ".join(re.findall(r"[a-z0-9]+", parts[1].lower()))
+        signatures.append(f"cite:{surname}|{year.group()}|{title}")
+    return signatures
+
+
 @dataclass
 class _Builder:
     root: Path
@@ -363,14 +382,29 @@ class _Assembler:
 
     # ---------------------------------------------------------------- references
     def _references(self) -> None:
+        works: dict[str, str] = {}  # a work's signature -> the first id that cites it
         for parsed in [*self.docs("references.yaml"), *self.docs("references")]:
             for i, ref in enumerate(parsed.model.references):
                 if self.unique(self.ref_locations, ref.id, parsed.doc, ("references", i, "id"),
                                "reference"):
                     self.references[ref.id] = ref
+                    self._same_work(works, ref, parsed.doc, ("references", i, "id"))
         manifest_doc = self.b.single("kb.yaml").doc  # type: ignore[union-attr]
         self.check_refs(self.manifest.strength_scale.references, manifest_doc,
                         ("strength_scale",), what="the strength scale")
+
+    def _same_work(self, works: dict[str, str], ref: schema.Reference, doc: Document,
+                   path: PathKey) -> None:
+        """Warn when a reference cites a work already listed under another id (the same DOI
+        or PMID, or the same first author, year and title): its figures would be quoted
+        twice under two names, and a correction made to one would miss the other."""
+        for signature in _work_signatures(ref):
+            first = works.setdefault(signature, ref.id)
+            if first != ref.id:
+                self.b.warn(doc, path, f"reference '{ref.id}' cites the same work as '{first}' "
+                            f"(first defined at {self.ref_locations[first]}); keep one id and "
+                            "cite it everywhere", "duplicate-reference")
+                return
 
     # ---------------------------------------------------------------- vocabulary
     def _vocabulary(self) -> tuple[Vocabulary, dict[str, str], dict[str, str]]:
