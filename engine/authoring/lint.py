@@ -659,7 +659,8 @@ def check_response(root: Path, kb: KnowledgeBase | None = None) -> list[Problem]
     return list(check_response_kb(root) if kb is None else check_response_kb(root, kb=kb))
 
 
-#: What ``ossdx validate`` cannot check until the files load as one knowledge base.
+#: What ``ossdx validate`` cannot check until the files load as one knowledge base: the
+#: checks of :func:`lint` and :func:`check_cases` (name a new one here too).
 CHECKS_NEEDING_LOADED_KB = ("rules that can never fire", "rule examples", "duplicated rules",
                             "unused findings and concepts", "diagnoses with few rules",
                             "case files", "the track record")
