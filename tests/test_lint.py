@@ -76,6 +76,13 @@ def append(root: Path, file: str, text: str) -> None:
     path.write_text(path.read_text() + text)
 
 
+def new_file(root: Path, file: str, text: str) -> None:
+    """Write ``root/file``, a file the mini knowledge base does not have, and its folder."""
+    path = root / file
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+
+
 def found(problems: list[Problem], root: Path, file: str, line: int, severity: Severity,
           *words: str) -> bool:
     """Whether a problem of this severity is at file:line with all these words."""
@@ -274,8 +281,7 @@ def test_a_rule_whose_examples_all_fire_is_a_warning(kb_copy):
 def test_pitfall_that_can_never_fire_is_an_error(kb_copy):
     """A pitfall needing a modality it also excludes is reported at its condition."""
     root = kb_copy()
-    (root / "pitfalls").mkdir()
-    (root / "pitfalls" / "p.yaml").write_text(PITFALL)
+    new_file(root, "pitfalls/p.yaml", PITFALL)
     problems = validate_folder(root)
     assert found(problems, root, "pitfalls/p.yaml", 5, Severity.ERROR,
                  "pitfall 'mri_only' can never fire", "needs 'modality: MRI' but also "
@@ -295,8 +301,7 @@ def test_recommendation_that_can_never_fire_is_an_error(kb_copy):
 def test_failing_pitfall_example_is_an_error_at_the_example(kb_copy):
     """Pitfalls carry examples too; one that misbehaves is reported at its line."""
     root = kb_copy()
-    (root / "pitfalls").mkdir()
-    (root / "pitfalls" / "p.yaml").write_text(
+    new_file(root, "pitfalls/p.yaml",
         "pitfalls:\n  - id: lytic_on_xr\n    title: Lytic on a radiograph\n"
         "    text: A test pitfall.\n    when: {density: lytic, modality: XR}\n"
         "    references: [ref_a]\n    examples:\n"
@@ -415,8 +420,7 @@ def test_a_work_listed_under_two_ids_is_a_warning_at_the_second(kb_copy):
     reported where the second is defined, naming the first; companion papers that share
     only the start of a title, or a series' parts from other years, are not."""
     root = kb_copy()
-    (root / "references").mkdir()
-    (root / "references" / "more.yaml").write_text(
+    new_file(root, "references/more.yaml",
         "references:\n"
         "  - id: ref_a_again\n"
         "    citation: Author A, Author C. A test reference. Journal 2020;1:2-3.\n"

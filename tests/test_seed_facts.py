@@ -30,12 +30,13 @@ def cases_by_id(kb):
 
 def without(kb: KnowledgeBase, ids: set[str]) -> KnowledgeBase:
     """A copy of the knowledge base without the rules that carry ``ids``. A profile figure
-    is one statement however many site strata it is compiled into (``x.profile.f.v`` and,
-    where another diagnosis states the finding by site, ``x.profile.f.v.elsewhere``): it
-    is removed from all of them."""
+    is one statement however many site situations it is compiled into (``x.profile.f.v``
+    and, where a diagnosis states the finding by site, ``x.profile.f.v.elsewhere`` and
+    ``x.profile.f.v.at_<sites>``): it is removed from all of them."""
     def carried(rule_id: str, kind: Kind, target: str) -> bool:
-        stated = rule_id.removesuffix(".elsewhere")
-        return (rule_id in ids or (".profile." in rule_id and stated in ids)
+        stated, _, slug = rule_id.rpartition(".")
+        situated = ".profile." in rule_id and (slug == "elsewhere" or slug.startswith("at_"))
+        return (rule_id in ids or (situated and stated in ids)
                 or (kind in (Kind.PITFALL, Kind.RECOMMENDATION) and target in ids))
     return dataclasses.replace(kb, rules=tuple(r for r in kb.rules
                                                if not carried(r.id, r.kind, r.target)))
