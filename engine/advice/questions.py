@@ -372,7 +372,9 @@ class QuestionAdvisor:
             weights = prior
         else:
             weights = np.array([reporting.get(d, 0.0) for d in self.diagnoses])
-        rates = (np.stack([self.report_rates(f) for f, _ in items]) @ weights).tolist()
+        # a mean of probabilities; clipped, since rounding can carry it past 1 (1 + 2e-16)
+        rates = np.clip(np.stack([self.report_rates(f) for f, _ in items]) @ weights,
+                        0.0, 1.0).tolist()
         changes = (mask & (leaders != self._index[current]) & (answered > 0)).any(axis=1)
         result = {}
         for i, (finding, values) in enumerate(items):
@@ -388,7 +390,7 @@ class QuestionAdvisor:
     def answerable(self, finding: str, reporting: Mapping[str, float]) -> float:
         """The chance ``finding`` can be answered: ``sum_d Q(d) r_d(finding)``."""
         rates = self.report_rates(finding)
-        return float(sum(q * rates[self._index[d]] for d, q in reporting.items()))
+        return min(1.0, float(sum(q * rates[self._index[d]] for d, q in reporting.items())))
 
     def report_rates(self, finding: str) -> np.ndarray:
         """``r_d(finding)`` of every diagnosis (in the order of :attr:`diagnoses`)."""
